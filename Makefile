@@ -1,0 +1,54 @@
+# ftmech: `make book` builds the book, `make test` runs the tests. Both create/update .venv themselves.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.ftmech-installed
+WIDGETS := _static/ipywidgets/embed-amd.js
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: book test venv sync-check nbdev-test pytest smoke-book chromium bench clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make book   install into $(VENV), run every experiment at the cpu profile, build the HTML book"
+	@echo "make test   install, check nbs/ and ftmech/ are in sync, nbdev-test, smoke book (-W), pytest"
+	@echo "make bench  run the benchmarks in benchmarks/"
+
+# torch first: its CPU wheel is on disk, and a loose torch requirement would pull CUDA builds
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -U pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $@
+
+venv: $(STAMP)
+
+$(WIDGETS): scripts/fetch_widget_js.sh
+	bash scripts/fetch_widget_js.sh
+
+book: venv $(WIDGETS)
+	unset MPLBACKEND; $(PY) -m ftmech.book --profile cpu
+
+test: venv $(WIDGETS) chromium sync-check nbdev-test smoke-book pytest
+
+sync-check: venv
+	@bash scripts/check_sync.sh $(VENV)
+
+nbdev-test: venv
+	$(VENV)/bin/nbdev-test --n-workers 2
+
+smoke-book: venv $(WIDGETS)
+	unset MPLBACKEND; $(PY) -m ftmech.book --profile smoke --out _build/smoke
+
+pytest: venv
+	FTMECH_BOOK_HTML=_build/smoke/_build/html $(PY) -m pytest -q
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+bench: venv
+	$(PY) benchmarks/sampler.py
+
+clean:
+	rm -rf _build book/lib book/runs
