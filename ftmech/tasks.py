@@ -19,7 +19,7 @@ from .utils import run_cli, write_jsonl
 __all__ = ['SPECIALS', 'LETTERS', 'N_FORMAT_TOKENS', 'FAMILIES', 'PT_FAMILIES', 'JAILBREAK_FAMILIES', 'PRIORS', 'SPLITS',
            'TaskFamily', 'Vocab', 'operand_prior', 'DataConfig', 'finetune_config', 'count_last', 'index_of_occurrence',
            'token_at_index', 'answer', 'plant', 'has_correlation', 'make_block', 'TaskDataset', 'MixedDataset',
-           'test_set', 'test_sets', 'main']
+           'heldout_set', 'heldout_sets', 'main']
 
 # %% ../nbs/01_tasks.ipynb #c007
 SPECIALS = ("<pad>", "<sos>", "<sot>", "<eot>", "<art>", "<eos>")
@@ -438,14 +438,14 @@ class MixedDataset:
     batches = TaskDataset.batches
 
 # %% ../nbs/01_tasks.ipynb #c034
-def test_set(cfg: DataConfig, n: int, seed: int = 0) -> dict[str, torch.Tensor]:
+def heldout_set(cfg: DataConfig, n: int, seed: int = 0) -> dict[str, torch.Tensor]:
     "A fixed held-out batch of `n` samples of `cfg` (split 'test')."
     if n < 1: raise ValueError(f"test set size must be >= 1, got {n}")
     return TaskDataset(cfg, seed=seed, split="test").batch(np.arange(n))
 
-def test_sets(cfg: DataConfig, n: int, seed: int = 0) -> dict[float, dict[str, torch.Tensor]]:
+def heldout_sets(cfg: DataConfig, n: int, seed: int = 0) -> dict[float, dict[str, torch.Tensor]]:
     "The C_Te = 0 and C_Te = 1 test sets of a fine-tuning config: {0.0: batch, 1.0: batch}."
-    return {c: test_set(replace(cfg, spurious=c), n, seed) for c in (0.0, 1.0)}
+    return {c: heldout_set(replace(cfg, spurious=c), n, seed) for c in (0.0, 1.0)}
 
 # %% ../nbs/01_tasks.ipynb #c037
 def main(argv: Sequence[str] | None = None) -> int:

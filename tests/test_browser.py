@@ -1,0 +1,61 @@
+"""Render the built book in headless Chromium: figures must load and no page may request anything off-disk.
+
+`make test` builds the smoke book first and points FTMECH_BOOK_HTML at it; without a built book the test skips
+(it cannot check what does not exist), unless FTMECH_BOOK_HTML is set, in which case a missing book fails."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+HTML = os.environ.get("FTMECH_BOOK_HTML")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+PAGES = {"index.html": 0, "book/runs/data.html": 3}  # page -> minimum number of figures
+
+
+@pytest.fixture(scope="module")
+def html_root():
+    root = Path(HTML) if HTML else Path(__file__).resolve().parents[1] / "_build" / "smoke" / "_build" / "html"
+    if not (root / "index.html").exists():
+        if HTML:
+            pytest.fail(f"FTMECH_BOOK_HTML={HTML} but {root / 'index.html'} does not exist")
+        pytest.skip("no built book: run `make test` (or python -m ftmech.book --profile smoke --out _build/smoke)")
+    return root
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"chromium not found at {CHROMIUM}: `make test` installs Debian's chromium")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_page_renders_offline_with_figures(html_root, browser, page):
+    pg = browser.new_page()
+    outside: list[str] = []
+    failed: list[str] = []
+    pg.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
+             if not route.request.url.startswith(("file:", "data:")) else route.continue_())
+    pg.on("requestfailed", lambda r: failed.append(r.url))
+    pg.goto((html_root / page).resolve().as_uri())
+    pg.wait_for_load_state("networkidle")
+    images = pg.eval_on_selector_all("main img", "els => els.map(e => [e.getAttribute('src'), e.naturalWidth])")
+    figures = [src for src, width in images if src and src.endswith(".png")]
+    broken = [src for src, width in images if not width]
+    math = pg.locator("mjx-container").count()
+    text = pg.inner_text("main")
+    pg.close()
+    assert outside == [], f"{page} requested resources outside the local files: {outside}"
+    assert [u for u in failed if u.startswith("file:")] == [], f"{page}: missing local files {failed}"
+    assert broken == [], f"{page}: images that did not load: {broken}"
+    assert len(figures) >= PAGES[page], f"{page}: expected >= {PAGES[page]} figures, found {figures}"
+    assert "Traceback" not in text, f"{page} shows an error traceback"
+    if page == "index.html":
+        assert math > 0, "MathJax did not typeset the introduction's formula (offline MathJax missing?)"
