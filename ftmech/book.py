@@ -89,7 +89,8 @@ def run_chapter(ch: Chapter, parameters: Mapping[str, Any], root: str | os.PathL
     try:
         pm.execute_notebook(str(ch.source), str(tmp), parameters=dict(parameters), cwd=str(root),
                             kernel_name="python3", progress_bar=False, log_output=False,
-                            execution_timeout=timeout, report_mode=False)
+                            execution_timeout=timeout, report_mode=False,
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])  # quiet kernel start-up
     except pm.PapermillExecutionError as e:
         tmp.unlink(missing_ok=True)
         raise NotebookFailed(f"notebook {ch.source} failed in cell {e.cell_index} (execution count {e.exec_count}): "
