@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['atomic_write_bytes', 'atomic_write_text', 'write_jsonl', 'in_notebook', 'run_cli']
+__all__ = ['atomic_write_bytes', 'atomic_write_text', 'write_jsonl', 'raises', 'in_notebook', 'run_cli']
 
 # %% ../nbs/08_utils.ipynb #c004
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -43,6 +43,17 @@ def write_jsonl(records: Iterable[dict], out: str | os.PathLike | None = None) -
         atomic_write_text(out, "".join(lines))
 
 # %% ../nbs/08_utils.ipynb #c010
+def raises(fn, *fragments: str, exc: type[BaseException] = ValueError) -> str:
+    "Assert that `fn()` raises `exc` with every fragment in its message; return the message."
+    try:
+        fn()
+    except exc as e:
+        missing = [f for f in fragments if f not in str(e)]
+        assert not missing, f"error message {str(e)!r} lacks {missing}"
+        return str(e)
+    raise AssertionError(f"{fn} raised no {exc.__name__}")
+
+# %% ../nbs/08_utils.ipynb #c013
 def in_notebook() -> bool:
     "True inside an IPython kernel or shell."
     return "IPython" in sys.modules and getattr(sys.modules["IPython"], "get_ipython", lambda: None)() is not None
