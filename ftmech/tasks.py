@@ -18,8 +18,8 @@ from .utils import run_cli, write_jsonl
 # %% auto #0
 __all__ = ['SPECIALS', 'LETTERS', 'N_FORMAT_TOKENS', 'FAMILIES', 'PT_FAMILIES', 'JAILBREAK_FAMILIES', 'PRIORS', 'SPLITS',
            'TaskFamily', 'Vocab', 'operand_prior', 'DataConfig', 'finetune_config', 'count_last', 'index_of_occurrence',
-           'token_at_index', 'answer', 'plant', 'has_correlation', 'make_block', 'TaskDataset', 'MixedDataset',
-           'heldout_set', 'heldout_sets', 'main']
+           'token_at_index', 'answer', 'plant', 'has_correlation', 'make_block', 'to_batch', 'TaskDataset',
+           'MixedDataset', 'heldout_arrays', 'heldout_set', 'heldout_sets', 'reprompt', 'main']
 
 # %% ../nbs/01_tasks.ipynb #c007
 SPECIALS = ("<pad>", "<sos>", "<sot>", "<eot>", "<art>", "<eos>")
@@ -136,18 +136,26 @@ class DataConfig:
     offset: int = 1  # q; the paper's Counter uses count(b) = count(a) + 1
     label_operand: str | None = None  # randFT: answer the question for this letter instead of the prompt's
     context: int | None = None  # sequence length the model accepts; None means window + 9
+    o_prime: Mapping[str, int] | Sequence[tuple[str, int]] = ()  # per-family O′ overriding the paper's 40 / 6
 
     def __post_init__(self):
         object.__setattr__(self, "families", tuple(self.families))
         object.__setattr__(self, "prior", operand_prior(self.prior))
+        o_prime = dict(self.o_prime.items() if isinstance(self.o_prime, Mapping) else self.o_prime)
+        object.__setattr__(self, "o_prime", tuple(sorted(o_prime.items())))  # hashable, JSON-friendly
         if not self.families:
             raise ValueError("families must not be empty")
         for f in self.families:
             if f not in FAMILIES:
                 raise ValueError(f"unknown task {f!r}; allowed tasks are {list(FAMILIES)}")
+        for f, k in o_prime.items():
+            if f not in FAMILIES:
+                raise ValueError(f"o_prime names unknown task {f!r}; allowed tasks are {list(FAMILIES)}")
+            if not isinstance(k, (int, np.integer)) or k < 1:
+                raise ValueError(f"O′ of {f!r} must be a positive integer, got {k!r}")
         if not isinstance(self.window, (int, np.integer)) or self.window < 1:
             raise ValueError(f"window must be a positive integer, got {self.window!r}")
-        k_max = max(FAMILIES[f].k for f in self.families)
+        k_max = max(self.k_of(f) for f in self.families)
         if self.window < k_max:
             raise ValueError(f"window {self.window} is shorter than O′ = {k_max} of the chosen tasks; use window >= {k_max}")
         if self.context is not None and self.window + N_FORMAT_TOKENS > self.context:
@@ -168,6 +176,10 @@ class DataConfig:
                                  f"its prior must be 0, got {self.prior}")
             if self.offset == 0 and "index" in self.families:
                 raise ValueError("offset 0 is impossible for the index task (two letters cannot share a position)")
+
+    def k_of(self, family: str) -> int:
+        "The O′ value of `family` in this config (the paper's value unless overridden by `o_prime`)."
+        return dict(self.o_prime).get(family, FAMILIES[family].k)
 
     @property
     def seq_len(self) -> int:
@@ -223,12 +235,13 @@ def token_at_index(windows: np.ndarray, k: int) -> np.ndarray:
     "Letter id at index k (k-th letter before EOT). -> [batch]"
     return windows[:, windows.shape[1] - k]
 
-def answer(windows: np.ndarray, family: str, operand: str) -> np.ndarray:
-    "The integer answer of `family` with `operand` for every window (counts, indices or letter ids)."
+def answer(windows: np.ndarray, family: str, operand: str, k: int | None = None) -> np.ndarray:
+    "The integer answer of `family` with `operand` (and O′ = `k`, default the paper's) for every window."
     fam = FAMILIES[family]
-    if fam.kind == "count": return count_last(windows, _pattern(operand), fam.k)
-    if fam.kind == "index": return index_of_occurrence(windows, _pattern(operand), fam.k)
-    return token_at_index(windows, fam.k)
+    k = k or fam.k
+    if fam.kind == "count": return count_last(windows, _pattern(operand), k)
+    if fam.kind == "index": return index_of_occurrence(windows, _pattern(operand), k)
+    return token_at_index(windows, k)
 
 # %% ../nbs/01_tasks.ipynb #c021
 def _recolour(row: np.ndarray, positions: np.ndarray, n: int, colours: Sequence[int], rng: np.random.Generator):
@@ -236,9 +249,10 @@ def _recolour(row: np.ndarray, positions: np.ndarray, n: int, colours: Sequence[
     chosen = rng.choice(positions, size=n, replace=False)
     row[chosen] = rng.choice(np.asarray(colours), size=n)
 
-def plant(row: np.ndarray, family: str, operand: str, base: str, offset: int, rng: np.random.Generator) -> bool:
+def plant(row: np.ndarray, family: str, operand: str, base: str, offset: int, rng: np.random.Generator,
+          k: int | None = None) -> bool:
     "Recolour `row` ([window] letter ids) so that answer(operand) - answer(base) == offset; False if impossible."
-    k, op, b = FAMILIES[family].k, LETTERS.index(operand), LETTERS.index(base)
+    k, op, b = k or FAMILIES[family].k, LETTERS.index(operand), LETTERS.index(base)
     others = [x for x in range(len(LETTERS)) if x not in (op, b)]
     if FAMILIES[family].kind == "count":
         seg = row[-k:]  # a view: recolouring it recolours the row
@@ -265,9 +279,10 @@ def plant(row: np.ndarray, family: str, operand: str, base: str, offset: int, rn
     rev[r] = op
     return True
 
-def has_correlation(windows: np.ndarray, family: str, operand: str, base: str, offset: int) -> np.ndarray:
+def has_correlation(windows: np.ndarray, family: str, operand: str, base: str, offset: int,
+                    k: int | None = None) -> np.ndarray:
     "[batch] bool: does r(x, operand) - r(x, base) == offset hold (with both answers defined for the index task)?"
-    a_op, a_base = answer(windows, family, operand), answer(windows, family, base)
+    a_op, a_base = answer(windows, family, operand, k), answer(windows, family, base, k)
     holds = a_op - a_base == offset
     return holds & (a_base > 0) & (a_op > 0) if FAMILIES[family].kind == "index" else holds
 
@@ -303,7 +318,7 @@ def make_block(cfg: DataConfig, seed: int, split: str, block: int, block_size: i
         for op in set(operand[family == j]):
             sel = (family == j) & (operand == op)
             asked = op if cfg.label_operand is None or op == "NULL" else cfg.label_operand * len(op)
-            answers[sel] = answer(windows[sel], name, asked)
+            answers[sel] = answer(windows[sel], name, asked, cfg.k_of(name))
             label_tok[sel] = (V.letter_base + answers[sel] if FAMILIES[name].kind == "token_at"
                               else V.number(answers[sel]))
     tokens = np.full((n, cfg.seq_len), V.index["<pad>"], np.int64)  # [n, seq_len]
@@ -312,7 +327,7 @@ def make_block(cfg: DataConfig, seed: int, split: str, block: int, block_size: i
     tokens[:, 0] = V.index["<sos>"]
     tokens[:, 1] = np.array([V.index[f.token] for f in fams])[family]
     tokens[:, 2] = [V.index[o] for o in operand]
-    tokens[:, 3] = V.number(np.array([f.k for f in fams])[family])
+    tokens[:, 3] = V.number(np.array([cfg.k_of(f.name) for f in fams])[family])
     tokens[:, 4] = V.index["<sot>"]
     tokens[:, 5:5 + W] = V.letter_base + windows
     tokens[:, 5 + W] = V.index["<eot>"]
@@ -325,13 +340,14 @@ def make_block(cfg: DataConfig, seed: int, split: str, block: int, block_size: i
 def _enforce_correlation(cfg, g, windows, family, operand, planted, rng, max_rounds: int = 1000) -> None:
     "Plant the correlation in `planted` rows, remove chance coincidences elsewhere; redraw windows where needed."
     for j, name in enumerate(cfg.families):
-        rows = np.flatnonzero(family == j)
+        rows, k = np.flatnonzero(family == j), cfg.k_of(name)
         for _ in range(max_rounds):
             redo = []
             for i in rows:
                 if planted[i]:
-                    if not plant(windows[i], name, operand[i], cfg.spurious_operand, cfg.offset, rng): redo.append(i)
-                elif has_correlation(windows[i][None], name, operand[i], cfg.spurious_operand, cfg.offset)[0]:
+                    if not plant(windows[i], name, operand[i], cfg.spurious_operand, cfg.offset, rng, k):
+                        redo.append(i)
+                elif has_correlation(windows[i][None], name, operand[i], cfg.spurious_operand, cfg.offset, k)[0]:
                     redo.append(i)
             if not redo: break
             rows = np.array(redo)
@@ -339,7 +355,14 @@ def _enforce_correlation(cfg, g, windows, family, operand, planted, rng, max_rou
         else:
             raise RuntimeError(f"could not plant the correlation for task {name!r} in {max_rounds} rounds")
 
-# %% ../nbs/01_tasks.ipynb #c031
+# %% ../nbs/01_tasks.ipynb #c033
+def to_batch(cfg: DataConfig, arrays: Mapping[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    "Tensors a model consumes: tokens [B, seq_len], answer_pos [B], label [B] (int64)."
+    n = len(arrays["label"])
+    return dict(tokens=torch.from_numpy(np.ascontiguousarray(arrays["tokens"])),
+                label=torch.from_numpy(np.ascontiguousarray(arrays["label"])),
+                answer_pos=torch.full((n,), cfg.answer_pos, dtype=torch.int64))
+
 class TaskDataset:
     "Samples of `cfg`, a pure function of (cfg, seed, split, index); generated block by block on demand."
 
@@ -378,9 +401,7 @@ class TaskDataset:
 
     def batch(self, indices) -> dict[str, torch.Tensor]:
         "A training batch: tokens [B, seq_len], answer_pos [B], label [B] (int64 tensors)."
-        a = self.arrays(indices)
-        return dict(tokens=torch.from_numpy(a["tokens"]), label=torch.from_numpy(a["label"]),
-                    answer_pos=torch.full((len(a["label"]),), self.cfg.answer_pos, dtype=torch.int64))
+        return to_batch(self.cfg, self.arrays(indices))
 
     def batches(self, batch_size: int, start_step: int = 0) -> Iterator[dict[str, torch.Tensor]]:
         "Infinite batches; batch `t` holds samples `t*batch_size ... (t+1)*batch_size - 1`."
@@ -394,7 +415,7 @@ class TaskDataset:
         a = self.arrays([i])
         fam = FAMILIES[self.cfg.families[a["family"][0]]]
         V = self.vocab
-        return dict(task=fam.name, operand=str(a["operand"][0]), k=fam.k,
+        return dict(task=fam.name, operand=str(a["operand"][0]), k=self.cfg.k_of(fam.name),
                     text=windows_to_strings(self.grammar, a["windows"])[0],
                     answer=V.decode(a["label"])[0], label=int(a["label"][0]),
                     tokens=a["tokens"][0].tolist(), answer_pos=self.cfg.answer_pos, spurious=bool(a["planted"][0]))
@@ -437,17 +458,38 @@ class MixedDataset:
 
     batches = TaskDataset.batches
 
-# %% ../nbs/01_tasks.ipynb #c034
+# %% ../nbs/01_tasks.ipynb #c036
+def heldout_arrays(cfg: DataConfig, n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    "Numpy arrays of a fixed held-out set of `n` samples of `cfg` (split 'test')."
+    if n < 1: raise ValueError(f"test set size must be >= 1, got {n}")
+    return TaskDataset(cfg, seed=seed, split="test").arrays(np.arange(n))
+
 def heldout_set(cfg: DataConfig, n: int, seed: int = 0) -> dict[str, torch.Tensor]:
     "A fixed held-out batch of `n` samples of `cfg` (split 'test')."
-    if n < 1: raise ValueError(f"test set size must be >= 1, got {n}")
-    return TaskDataset(cfg, seed=seed, split="test").batch(np.arange(n))
+    return to_batch(cfg, heldout_arrays(cfg, n, seed))
 
 def heldout_sets(cfg: DataConfig, n: int, seed: int = 0) -> dict[float, dict[str, torch.Tensor]]:
     "The C_Te = 0 and C_Te = 1 test sets of a fine-tuning config: {0.0: batch, 1.0: batch}."
     return {c: heldout_set(replace(cfg, spurious=c), n, seed) for c in (0.0, 1.0)}
 
-# %% ../nbs/01_tasks.ipynb #c037
+# %% ../nbs/01_tasks.ipynb #c039
+def reprompt(cfg: DataConfig, arrays: Mapping[str, np.ndarray], operand: str) -> dict[str, torch.Tensor]:
+    "The samples in `arrays` asked about letter `operand` instead (bigram tasks ask about the doubled letter)."
+    if operand not in LETTERS:
+        raise ValueError(f"operand {operand!r} is not a letter; allowed are {list(LETTERS)}")
+    V = cfg.vocab
+    tokens, label = arrays["tokens"].copy(), np.empty(len(arrays["tokens"]), np.int64)
+    for j, name in enumerate(cfg.families):
+        fam, sel = FAMILIES[name], arrays["family"] == j
+        if len(fam.operands) < len(LETTERS):
+            raise ValueError(f"task {name!r} has no letter operand to change; allowed tasks are those with operands a, b, c")
+        op = operand * len(fam.operands[0])
+        tokens[sel, 2] = V.index[op]
+        label[sel] = V.number(answer(arrays["windows"][sel], name, op, cfg.k_of(name)))
+    tokens[:, cfg.answer_pos] = label
+    return to_batch(cfg, dict(tokens=tokens, label=label))
+
+# %% ../nbs/01_tasks.ipynb #c042
 def main(argv: Sequence[str] | None = None) -> int:
     "Command-line entry point of `python -m ftmech.tasks`."
     ap = argparse.ArgumentParser(prog="python -m ftmech.tasks", description="Sample PCFG task sequences.")
