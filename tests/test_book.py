@@ -5,7 +5,8 @@ import shutil
 import nbformat
 import pytest
 
-from ftmech.book import PROFILES, chapters, main, profile_params, toc_files
+from ftmech.book import chapters, main, toc_files
+from ftmech.profiles import PROFILES, profile_params
 
 
 def test_toc_lists_exactly_the_chapters(root):
