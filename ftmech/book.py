@@ -4,17 +4,17 @@
 
 # %% ../nbs/90_book.ipynb #c003
 from __future__ import annotations
-import argparse, ast, os, re, shutil, subprocess, sys, time
+import argparse, os, re, subprocess, sys, time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .profiles import PROFILES
-from .utils import run_cli
+from .utils import parse_value, run_cli
 
 # %% auto #0
-__all__ = ['Chapter', 'chapters', 'toc_files', 'NotebookFailed', 'run_chapter', 'build_html', 'parse_value', 'main']
+__all__ = ['Chapter', 'chapters', 'toc_files', 'NotebookFailed', 'run_chapter', 'build_html', 'main']
 
 # %% ../nbs/90_book.ipynb #c005
 @dataclass(frozen=True)
@@ -82,13 +82,6 @@ def build_html(root: str | os.PathLike = ".", out: str | os.PathLike = "_build/b
     return index
 
 # %% ../nbs/90_book.ipynb #c012
-def parse_value(text: str) -> Any:
-    "A -p value: a Python literal if it parses as one, else the string itself."
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
 def main(argv: Sequence[str] | None = None) -> int:
     "Command-line entry point of `python -m ftmech.book`."
     ap = argparse.ArgumentParser(prog="python -m ftmech.book",

@@ -4,12 +4,12 @@
 
 # %% ../nbs/08_utils.ipynb #c002
 from __future__ import annotations
-import json, os, sys, tempfile
+import ast, json, os, sys, tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['atomic_write_bytes', 'atomic_write_text', 'write_jsonl', 'raises', 'in_notebook', 'run_cli']
+__all__ = ['atomic_write_bytes', 'atomic_write_text', 'write_jsonl', 'raises', 'parse_value', 'in_notebook', 'run_cli']
 
 # %% ../nbs/08_utils.ipynb #c004
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -54,6 +54,14 @@ def raises(fn, *fragments: str, exc: type[BaseException] = ValueError) -> str:
     raise AssertionError(f"{fn} raised no {exc.__name__}")
 
 # %% ../nbs/08_utils.ipynb #c013
+def parse_value(text: str):
+    "A command-line value: a Python literal if it parses as one, else the string itself."
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+# %% ../nbs/08_utils.ipynb #c016
 def in_notebook() -> bool:
     "True inside an IPython kernel or shell."
     return "IPython" in sys.modules and getattr(sys.modules["IPython"], "get_ipython", lambda: None)() is not None
