@@ -186,6 +186,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'ftmech.utils': { 'ftmech.utils.atomic_write_bytes': ('utils.html#atomic_write_bytes', 'ftmech/utils.py'),
                               'ftmech.utils.atomic_write_text': ('utils.html#atomic_write_text', 'ftmech/utils.py'),
                               'ftmech.utils.in_notebook': ('utils.html#in_notebook', 'ftmech/utils.py'),
+                              'ftmech.utils.markdown_table': ('utils.html#markdown_table', 'ftmech/utils.py'),
                               'ftmech.utils.parse_value': ('utils.html#parse_value', 'ftmech/utils.py'),
                               'ftmech.utils.raises': ('utils.html#raises', 'ftmech/utils.py'),
                               'ftmech.utils.run_cli': ('utils.html#run_cli', 'ftmech/utils.py'),

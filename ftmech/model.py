@@ -270,7 +270,7 @@ class Transformer(nn.Module):
         T = tokens.shape[1]
         if T > self.cfg.n_ctx:
             raise ValueError(f"sequence length {T} exceeds the model's context n_ctx = {self.cfg.n_ctx}")
-        x = self.hook_embed(self.embed[tokens])  # [batch, pos, d_model]
+        x = self.hook_embed(F.embedding(tokens, self.embed))  # [batch, pos, d_model]; deterministic backward on CPU
         if self.pos_embed is not None:
             x = x + self.hook_pos_embed(self.pos_embed[:T].expand_as(x))
         rope = (self.rope_cos, self.rope_sin) if self.cfg.pos == "rotary" else None
@@ -287,7 +287,7 @@ class Transformer(nn.Module):
     def device(self) -> torch.device:
         return self.embed.device
 
-# %% ../nbs/02_model.ipynb #c020
+# %% ../nbs/02_model.ipynb #c022
 HookFn = Callable[[torch.Tensor, HookPoint], torch.Tensor | None]
 NameFilter = str | Sequence[str] | Callable[[str], bool] | None
 
@@ -337,7 +337,7 @@ Transformer.hooks = hooks
 Transformer.run_with_hooks = run_with_hooks
 Transformer.run_with_cache = run_with_cache
 
-# %% ../nbs/02_model.ipynb #c029
+# %% ../nbs/02_model.ipynb #c031
 def autocast(device: torch.device | str):
     "bf16 autocast on CUDA, nothing on other devices."
     device = torch.device(device)

@@ -5,19 +5,23 @@
 # %% ../nbs/08_utils.ipynb #c002
 from __future__ import annotations
 import ast, json, os, sys, tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['atomic_write_bytes', 'atomic_write_text', 'write_jsonl', 'raises', 'parse_value', 'in_notebook', 'run_cli']
+__all__ = ['atomic_write_bytes', 'atomic_write_text', 'write_jsonl', 'raises', 'markdown_table', 'parse_value', 'in_notebook',
+           'run_cli']
 
 # %% ../nbs/08_utils.ipynb #c004
+_UMASK = os.umask(0o022); os.umask(_UMASK)  # read the process umask (os has no getter)
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     "Write `data` to `path` atomically (temporary file in the same folder, then rename)."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file the usual permissions
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -54,6 +58,16 @@ def raises(fn, *fragments: str, exc: type[BaseException] = ValueError) -> str:
     raise AssertionError(f"{fn} raised no {exc.__name__}")
 
 # %% ../nbs/08_utils.ipynb #c013
+def markdown_table(rows: Iterable[dict], columns: Sequence[str] | None = None, digits: int = 3) -> str:
+    "A Markdown table of `rows` (dicts); `columns` defaults to the keys of the first row."
+    rows = list(rows)
+    columns = list(columns or (rows[0] if rows else []))
+    fmt = lambda v: f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+# %% ../nbs/08_utils.ipynb #c016
 def parse_value(text: str):
     "A command-line value: a Python literal if it parses as one, else the string itself."
     try:
@@ -61,7 +75,7 @@ def parse_value(text: str):
     except (ValueError, SyntaxError):
         return text
 
-# %% ../nbs/08_utils.ipynb #c016
+# %% ../nbs/08_utils.ipynb #c019
 def in_notebook() -> bool:
     "True inside an IPython kernel or shell."
     return "IPython" in sys.modules and getattr(sys.modules["IPython"], "get_ipython", lambda: None)() is not None

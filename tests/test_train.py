@@ -1,0 +1,132 @@
+"Training from the shell and in-process: run ids, resuming after a hard kill, divergence, corrupt parents."
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import ROOT, run_module
+import ftmech.train as train
+from ftmech.store import Store, StoreError
+from ftmech.profiles import profile_params
+
+SMALL = ["--steps", "40", "--eval-every", "20", "--ckpt-every", "20"]
+
+
+def cli_train(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return run_module("ftmech.train", *args, "--profile", "smoke", "--quiet", check=check)
+
+
+def test_cli_pretrain_finetune_reft_and_store_inspection(tmp_path):
+    store = str(tmp_path / "runs")
+    pt = cli_train("pretrain", "--store", store, "--prior", "low", *SMALL).stdout.splitlines()[-1]
+    assert len(pt) == 16 and (tmp_path / "runs" / pt / "model.safetensors").exists()
+    again = cli_train("pretrain", "--store", store, "--prior", "low", *SMALL).stdout.splitlines()[-1]
+    assert again == pt  # loaded from the store, not retrained
+    ft = cli_train("finetune", "--store", store, "--parent", pt[:8], "--c-tr", "1.0", *SMALL).stdout.splitlines()[-1]
+    re = cli_train("reft", "--store", store, "--parent", ft, "--lr", "1e-6", *SMALL).stdout.splitlines()[-1]
+    shown = json.loads(run_module("ftmech.store", "show", re, "--store", store).stdout)
+    assert shown["parent"] == ft and shown["status"] == "complete" and shown["config"]["protocol"] == "reft"
+    assert shown["config"]["train"]["lr"] == 1e-6 and {"acc_pt_cte0", "acc_ft_cte1"} <= set(shown["final_metrics"])
+    listing = run_module("ftmech.store", "list", "--store", store).stdout
+    assert all(r in listing for r in (pt, ft, re)) and listing.count("complete") == 3
+    ft_cfg = json.loads(run_module("ftmech.store", "show", ft, "--store", store).stdout)["config"]
+    assert ft_cfg["data"]["task"]["spurious"] == 1.0 and ft_cfg["data"]["task"]["families"] == ["counting"]
+
+
+def test_cli_errors_name_the_problem(tmp_path):
+    store = str(tmp_path / "runs")
+    pt = cli_train("pretrain", "--store", store, *SMALL).stdout.splitlines()[-1]
+    ft = cli_train("finetune", "--store", store, "--parent", pt, *SMALL).stdout.splitlines()[-1]
+    res = cli_train("reft", "--store", store, "--parent", ft, "--lr", "1e-3", *SMALL, check=False)
+    assert res.returncode == 2 and "below the fine-tuning one" in res.stderr
+    res = cli_train("pretrain", "--store", store, "--stpes", "3", check=False)
+    assert res.returncode == 2 and "['stpes']" in res.stderr
+    res = cli_train("finetune", "--store", store, check=False)
+    assert res.returncode == 2 and "--parent" in res.stderr
+    res = cli_train("finetune", "--store", store, "--parent", "0000", check=False)
+    assert res.returncode == 2 and "no run '0000'" in res.stderr
+
+
+def test_resume_after_hard_kill_matches_uninterrupted(tmp_path):
+    "SIGKILL a real training process after its first checkpoint; the resumed run equals an uninterrupted one."
+    args = ["pretrain", "--prior", "high", "--steps", "400", "--eval-every", "20", "--ckpt-every", "20"]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "ftmech.train", *args, "--profile", "smoke", "--quiet",
+                             "--store", str(killed)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not list(killed.glob("*/ckpt-*")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    (run_dir,) = [p for p in killed.iterdir() if p.is_dir()]
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["status"] == "running" and 0 < state["step"] < 400, state
+    resumed = cli_train(*args, "--store", str(killed)).stdout.splitlines()[-1]
+    fresh = cli_train(*args, "--store", str(tmp_path / "fresh")).stdout.splitlines()[-1]
+    assert resumed == fresh == run_dir.name
+    a, b = Store(killed).get(resumed), Store(tmp_path / "fresh").get(fresh)
+    assert a.metrics() == b.metrics()
+    wa, wb = a.load_model().state_dict(), b.load_model().state_dict()
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_nan_loss_stops_and_keeps_last_checkpoint(tmp_path, monkeypatch):
+    p = profile_params("pretrain", "smoke", steps=40, eval_every=10, ckpt_every=10)
+    calls = {"n": 0}
+    real = train.loss_fn
+
+    def poisoned(*a, **k):
+        calls["n"] += 1
+        loss = real(*a, **k)
+        return loss * float("nan") if calls["n"] == 25 else loss
+
+    monkeypatch.setattr(train, "loss_fn", poisoned)
+    store = Store(tmp_path)
+    with pytest.raises(train.TrainingDiverged, match=r"loss is nan at step 24; .*checkpoint \(step 20\) is kept"):
+        train.pretrain(store, *train.pretrain_setup(p, "high"), progress=False)
+    (run,) = store.runs()
+    assert run.status == "running" and (run.path / "ckpt-000000020" / "model.safetensors").exists()
+    monkeypatch.setattr(train, "loss_fn", real)
+    done = train.pretrain(store, *train.pretrain_setup(p, "high"), progress=False)  # resumes from step 20
+    assert done.id == run.id and done.complete and [m["step"] for m in done.metrics()] == [0, 10, 20, 30, 40]
+
+
+def test_corrupt_parent_is_an_error_not_a_retrain(tmp_path):
+    store = Store(tmp_path)
+    p = profile_params("pretrain", "smoke", steps=20, eval_every=10, ckpt_every=10)
+    pt = train.pretrain(store, *train.pretrain_setup(p, "high"), progress=False)
+    (pt.path / "model.safetensors").write_bytes(b"\x00" * 64)
+    f = profile_params("finetune", "smoke", steps=20, eval_every=10, ckpt_every=10)
+    with pytest.raises(StoreError, match="model.safetensors is corrupt"):
+        train.finetune(store, pt, train.finetune_data(f, pt), train.train_config(f), progress=False)
+    assert [r.config["protocol"] for r in store.runs()] == ["pretrain"]  # nothing new was created
+    assert pt.status == "complete"
+
+
+def test_baselines_and_variants_build_the_documented_data(tmp_path):
+    store = Store(tmp_path)
+    p = profile_params("pretrain", "smoke", steps=20, eval_every=10, ckpt_every=10)
+    model, data, tc = train.pretrain_setup(p, "low")
+    pt = train.pretrain(store, model, data, tc, progress=False)
+    f = profile_params("finetune", "smoke", steps=10, eval_every=10, ckpt_every=10)
+    small = train.train_config(f)
+    ft = train.finetune(store, pt, train.finetune_data(f, pt), small, progress=False)
+    scr_ft = train.scratch_then_finetune(store, pt, ft, train.train_config(f, lr=1e-5), progress=False)
+    swapped = store.get(scr_ft.parent)
+    assert swapped.config["data"]["task"]["prior"] == [0.001, 0.999, 0.0]  # a and b exchanged
+    assert scr_ft.config["data"]["task"]["prior"] == [1.0, 0.0, 0.0] and scr_ft.config["evals"] == ft.config["evals"]
+    scr = train.scratch(store, ft, small, progress=False)
+    assert scr.parent is None and scr.config["data"] == scr_ft.config["data"]
+    rand = train.random_finetune(store, pt, train.finetune_data(f, pt), small, progress=False)
+    task = rand.config["data"]["task"]
+    assert task["label_operand"] == "b" and task["prior"] == [1.0, 0.0, 0.0] and "acc_pt" in rand.final_metrics()
+    mixed = train.mixed_finetune(store, pt, train.finetune_data(f, pt), data, 0.1, small, progress=False)
+    assert [w for _, w in mixed.config["data"]["mix"]] == [0.9, 0.1]
+    with pytest.raises(ValueError, match="pt_fraction must lie in"):
+        train.mixed_finetune(store, pt, train.finetune_data(f, pt), data, 1.5, small)
