@@ -306,7 +306,7 @@ def mixed_finetune(store: Store, parent: Run, data: DataConfig, pt_data: DataCon
 def train_config(p: Mapping[str, Any], **kw) -> TrainConfig:
     "A TrainConfig from profile parameters (keys that are TrainConfig fields)."
     fields = TrainConfig.__dataclass_fields__
-    return TrainConfig(**{k: v for k, v in p.items() if k in fields}, **kw)
+    return TrainConfig(**{**{k: v for k, v in p.items() if k in fields}, **kw})
 
 def pretrain_setup(p: Mapping[str, Any], prior) -> tuple[ModelConfig, DataConfig, TrainConfig]:
     "Model, data and training configs of the pretraining profile parameters `p` for one prior."
