@@ -16,8 +16,9 @@ from einops import rearrange
 
 # %% auto #0
 __all__ = ['NORMS', 'POSITIONS', 'ACTIVATIONS', 'HookFn', 'NameFilter', 'ModelConfig', 'mingpt_config', 'llama_config',
-           'HookPoint', 'Linear', 'Norm', 'rotary_tables', 'apply_rotary', 'Attention', 'MLP', 'Block', 'Transformer',
-           'hooks', 'run_with_hooks', 'run_with_cache', 'autocast', 'resolve_device']
+           'HookPoint', 'linear', 'Linear', 'Norm', 'rotary_tables', 'apply_rotary', 'Attention', 'MLP', 'Block',
+           'Transformer', 'stack_models', 'unstack_model', 'hooks', 'run_with_hooks', 'run_with_cache', 'autocast',
+           'resolve_device']
 
 # %% ../nbs/02_model.ipynb #c006
 NORMS, POSITIONS, ACTIVATIONS = ("layernorm", "rmsnorm", "none"), ("learned", "rotary", "none"), ("gelu", "relu", "swiglu")
@@ -107,30 +108,48 @@ class HookPoint(nn.Module):
         return bool(self._forward_hooks)
 
 # %% ../nbs/02_model.ipynb #c011
+def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    "x W^T + b. An ensemble weight [models, out, in] applies member m to x[m] (x: [models, ..., in]) in one bmm."
+    if weight.ndim == 2:
+        return F.linear(x, weight, bias)
+    flat = x.reshape(weight.shape[0], -1, x.shape[-1])  # [models, tokens, in]
+    wt = weight.transpose(1, 2)  # [models, in, out]
+    y = torch.bmm(flat, wt) if bias is None else torch.baddbmm(bias.unsqueeze(1), flat, wt)
+    return y.view(*x.shape[:-1], weight.shape[1])
+
+def _per_model(p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    "View an ensemble parameter [models, d] so that it broadcasts against x [models, ..., d]."
+    return p.view(p.shape[0], *([1] * (x.ndim - 2)), p.shape[-1])
+
 class Linear(nn.Module):
-    "y = x W^T + b with W [d_out, d_in]; initialised by the model, not here."
-    def __init__(self, d_in: int, d_out: int, bias: bool):
+    "y = x W^T + b with W [d_out, d_in] ([models, d_out, d_in] in an ensemble); initialised by the model."
+    def __init__(self, d_in: int, d_out: int, bias: bool, lead: tuple[int, ...] = ()):
         super().__init__()
-        self.weight = nn.Parameter(torch.zeros(d_out, d_in))
-        self.bias = nn.Parameter(torch.zeros(d_out)) if bias else None
+        self.weight = nn.Parameter(torch.zeros(*lead, d_out, d_in))
+        self.bias = nn.Parameter(torch.zeros(*lead, d_out)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight, self.bias)
+        return linear(x, self.weight, self.bias)
 
 class Norm(nn.Module):
     "LayerNorm, RMSNorm or nothing, followed by `hook_normalized`."
-    def __init__(self, kind: str, d: int, eps: float, bias: bool):
+    def __init__(self, kind: str, d: int, eps: float, bias: bool, lead: tuple[int, ...] = ()):
         super().__init__()
         self.kind, self.eps = kind, eps
-        self.weight = nn.Parameter(torch.ones(d)) if kind != "none" else None
-        self.bias = nn.Parameter(torch.zeros(d)) if kind == "layernorm" and bias else None
+        self.weight = nn.Parameter(torch.ones(*lead, d)) if kind != "none" else None
+        self.bias = nn.Parameter(torch.zeros(*lead, d)) if kind == "layernorm" and bias else None
         self.hook_normalized = HookPoint()  # [batch, pos, d_model]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.kind == "layernorm":
+        ensemble = self.weight is not None and self.weight.ndim == 2
+        if self.kind == "layernorm" and not ensemble:
             x = F.layer_norm(x, x.shape[-1:], self.weight, self.bias, self.eps)
+        elif self.kind == "layernorm":
+            x = F.layer_norm(x, x.shape[-1:], eps=self.eps) * _per_model(self.weight, x)
+            x = x + _per_model(self.bias, x) if self.bias is not None else x
         elif self.kind == "rmsnorm":
-            x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+            w = _per_model(self.weight, x) if ensemble else self.weight
+            x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * w
         return self.hook_normalized(x)
 
 def rotary_tables(n_ctx: int, d_head: int, base: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -149,11 +168,11 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
 # %% ../nbs/02_model.ipynb #c013
 class Attention(nn.Module):
     "Multi-head self-attention with hook points on q, k, v, scores, pattern and z."
-    def __init__(self, cfg: ModelConfig):
+    def __init__(self, cfg: ModelConfig, lead: tuple[int, ...] = ()):
         super().__init__()
         self.n_heads, self.d_head, self.causal = cfg.n_heads, cfg.head_dim, cfg.causal
         inner = cfg.n_heads * cfg.head_dim
-        self.qkv = Linear(cfg.d_model, 3 * inner, cfg.bias)  # rows: [q heads | k heads | v heads]
+        self.qkv = Linear(cfg.d_model, 3 * inner, cfg.bias, lead)  # rows: [q heads | k heads | v heads]
         self.force_explicit = False
         self.hook_q = HookPoint()  # [batch, pos, head, d_head]
         self.hook_k = HookPoint()  # [batch, pos, head, d_head]
@@ -161,11 +180,13 @@ class Attention(nn.Module):
         self.hook_attn_scores = HookPoint()  # [batch, head, query_pos, key_pos], before softmax (masked: -inf)
         self.hook_pattern = HookPoint()  # [batch, head, query_pos, key_pos]
         self.hook_z = HookPoint()  # [batch, pos, head, d_head], pattern-weighted values
-        self.out = Linear(inner, cfg.d_model, cfg.bias)
+        self.out = Linear(inner, cfg.d_model, cfg.bias, lead)
 
     def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-        T = x.shape[1]
-        q, k, v = rearrange(self.qkv(x), "b t (three h d) -> three b t h d", three=3, h=self.n_heads)
+        "x [batch, pos, d_model] (ensembles: [models, batch, pos, d_model], attended as one batch of models x batch)."
+        lead, T = x.shape[:-2], x.shape[-2]
+        qkv = self.qkv(x).reshape(-1, T, 3 * self.n_heads * self.d_head)  # [batch (x models), pos, 3 inner]
+        q, k, v = rearrange(qkv, "b t (three h d) -> three b t h d", three=3, h=self.n_heads)
         q, k, v = self.hook_q(q), self.hook_k(k), self.hook_v(v)
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # [batch, head, pos, d_head]
         if rope is not None:
@@ -181,19 +202,19 @@ class Attention(nn.Module):
         else:
             z = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
         z = self.hook_z(z.transpose(1, 2))  # [batch, pos, head, d_head]
-        return self.out(z.reshape(*z.shape[:2], -1))
+        return self.out(z.reshape(*lead, T, -1))
 
 class MLP(nn.Module):
     "Two-layer MLP (GELU or ReLU), or SwiGLU; `hook_post` holds the neuron activations."
-    def __init__(self, d_model: int, d_mlp: int, act: str, bias: bool):
+    def __init__(self, d_model: int, d_mlp: int, act: str, bias: bool, lead: tuple[int, ...] = ()):
         super().__init__()
         self.act = act
-        self.W_in = Linear(d_model, d_mlp, bias)
-        self.W_gate = Linear(d_model, d_mlp, bias) if act == "swiglu" else None
+        self.W_in = Linear(d_model, d_mlp, bias, lead)
+        self.W_gate = Linear(d_model, d_mlp, bias, lead) if act == "swiglu" else None
         self.hook_pre = HookPoint()  # [batch, pos, d_mlp] before the nonlinearity (SwiGLU: the gate)
         self.hook_pre_linear = HookPoint()  # [batch, pos, d_mlp] SwiGLU only: the linear branch
         self.hook_post = HookPoint()  # [batch, pos, d_mlp] after the nonlinearity
-        self.W_out = Linear(d_mlp, d_model, bias)
+        self.W_out = Linear(d_mlp, d_model, bias, lead)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.act == "swiglu":
@@ -205,17 +226,17 @@ class MLP(nn.Module):
 
 class Block(nn.Module):
     "Pre-norm residual block: x + attn(norm(x)), then x + mlp(norm(x)); either part may be absent."
-    def __init__(self, cfg: ModelConfig, layer: int):
+    def __init__(self, cfg: ModelConfig, layer: int, lead: tuple[int, ...] = ()):
         super().__init__()
         has_attn, d_mlp = cfg.attn_layers[layer], cfg.d_mlp[layer]
         # registered in forward order, so hook_points() lists them as the forward pass meets them
         self.hook_resid_pre = HookPoint()  # [batch, pos, d_model]
-        self.ln1 = Norm(cfg.norm, cfg.d_model, cfg.norm_eps, cfg.bias) if has_attn else None
-        self.attn = Attention(cfg) if has_attn else None
+        self.ln1 = Norm(cfg.norm, cfg.d_model, cfg.norm_eps, cfg.bias, lead) if has_attn else None
+        self.attn = Attention(cfg, lead) if has_attn else None
         self.hook_attn_out = HookPoint()  # [batch, pos, d_model]
         self.hook_resid_mid = HookPoint()  # [batch, pos, d_model]
-        self.ln2 = Norm(cfg.norm, cfg.d_model, cfg.norm_eps, cfg.bias) if d_mlp else None
-        self.mlp = MLP(cfg.d_model, d_mlp, cfg.act, cfg.bias) if d_mlp else None
+        self.ln2 = Norm(cfg.norm, cfg.d_model, cfg.norm_eps, cfg.bias, lead) if d_mlp else None
+        self.mlp = MLP(cfg.d_model, d_mlp, cfg.act, cfg.bias, lead) if d_mlp else None
         self.hook_mlp_out = HookPoint()  # [batch, pos, d_model]
         self.hook_resid_post = HookPoint()  # [batch, pos, d_model]
 
@@ -230,17 +251,20 @@ class Block(nn.Module):
 
 # %% ../nbs/02_model.ipynb #c015
 class Transformer(nn.Module):
-    "Decoder (or, with causal=False, encoder) transformer with hook points everywhere."
-    def __init__(self, cfg: ModelConfig, generator: torch.Generator | None = None):
+    "Decoder (or, with causal=False, encoder) transformer with hook points everywhere; `n_models` makes an ensemble."
+    def __init__(self, cfg: ModelConfig, generator: torch.Generator | None = None, n_models: int | None = None):
         super().__init__()
-        self.cfg = cfg
-        self.embed = nn.Parameter(torch.zeros(cfg.vocab_size, cfg.d_model))  # W_E [vocab, d_model]
-        self.pos_embed = nn.Parameter(torch.zeros(cfg.n_ctx, cfg.d_model)) if cfg.pos == "learned" else None
+        if n_models is not None and n_models < 1:
+            raise ValueError(f"n_models must be a positive integer or None, got {n_models}")
+        self.cfg, self.n_models = cfg, n_models
+        lead = () if n_models is None else (n_models,)  # ensembles stack every parameter on a leading model axis
+        self.embed = nn.Parameter(torch.zeros(*lead, cfg.vocab_size, cfg.d_model))  # W_E [vocab, d_model]
+        self.pos_embed = nn.Parameter(torch.zeros(*lead, cfg.n_ctx, cfg.d_model)) if cfg.pos == "learned" else None
         self.hook_embed = HookPoint()  # [batch, pos, d_model]
         self.hook_pos_embed = HookPoint()  # [batch, pos, d_model]
-        self.blocks = nn.ModuleList(Block(cfg, l) for l in range(cfg.n_layers))
-        self.ln_final = Norm(cfg.norm, cfg.d_model, cfg.norm_eps, cfg.bias)
-        self.unembed = None if cfg.tie_embeddings else Linear(cfg.d_model, cfg.vocab_size, cfg.bias)
+        self.blocks = nn.ModuleList(Block(cfg, l, lead) for l in range(cfg.n_layers))
+        self.ln_final = Norm(cfg.norm, cfg.d_model, cfg.norm_eps, cfg.bias, lead)
+        self.unembed = None if cfg.tie_embeddings else Linear(cfg.d_model, cfg.vocab_size, cfg.bias, lead)
         if cfg.pos == "rotary":
             cos, sin = rotary_tables(cfg.n_ctx, cfg.head_dim, cfg.rope_base)
             self.register_buffer("rope_cos", cos, persistent=False)
@@ -257,27 +281,35 @@ class Transformer(nn.Module):
         for name, p in self.named_parameters():
             if name.endswith("bias"):
                 p.zero_()
-            elif p.ndim == 1:  # norm gains
+            elif name.startswith("ln_final.") or ".ln" in name:  # norm gains
                 p.fill_(1.0)
             else:
                 residual_out = name.endswith(("attn.out.weight", "mlp.W_out.weight"))
                 nn.init.normal_(p, 0.0, out_std if residual_out else std, generator=generator)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        "tokens [batch, pos] (int64) -> logits [batch, pos, vocab]."
-        if tokens.ndim != 2:
-            raise ValueError(f"tokens must be [batch, pos], got shape {tuple(tokens.shape)}")
-        T = tokens.shape[1]
+        "tokens [batch, pos] (int64) -> logits [batch, pos, vocab]; ensembles: [models, batch, pos] -> [models, ...]."
+        want = 2 if self.n_models is None else 3
+        if tokens.ndim != want or (want == 3 and tokens.shape[0] != self.n_models):
+            shape = "[batch, pos]" if want == 2 else f"[{self.n_models} models, batch, pos]"
+            raise ValueError(f"tokens must be {shape}, got shape {tuple(tokens.shape)}")
+        T = tokens.shape[-1]
         if T > self.cfg.n_ctx:
             raise ValueError(f"sequence length {T} exceeds the model's context n_ctx = {self.cfg.n_ctx}")
-        x = self.hook_embed(F.embedding(tokens, self.embed))  # [batch, pos, d_model]; deterministic backward on CPU
+        if self.n_models is None:
+            x = F.embedding(tokens, self.embed)  # [batch, pos, d_model]; deterministic backward on CPU
+        else:  # one lookup in the concatenated tables: member m's token t is row m * vocab + t
+            offsets = torch.arange(self.n_models, device=tokens.device).view(-1, 1, 1) * self.cfg.vocab_size
+            x = F.embedding(tokens + offsets, self.embed.reshape(-1, self.cfg.d_model))  # [models, batch, pos, d_model]
+        x = self.hook_embed(x)
         if self.pos_embed is not None:
-            x = x + self.hook_pos_embed(self.pos_embed[:T].expand_as(x))
+            pos = self.pos_embed[..., :T, :]  # [(models,) pos, d_model]
+            x = x + self.hook_pos_embed((pos if self.n_models is None else pos.unsqueeze(1)).expand_as(x))
         rope = (self.rope_cos, self.rope_sin) if self.cfg.pos == "rotary" else None
         for block in self.blocks:
             x = block(x, rope)
         x = self.ln_final(x)
-        return F.linear(x, self.embed) if self.unembed is None else self.unembed(x)
+        return linear(x, self.embed) if self.unembed is None else self.unembed(x)
 
     def hook_points(self) -> dict[str, HookPoint]:
         "All hook points by name, in forward order."
@@ -286,6 +318,22 @@ class Transformer(nn.Module):
     @property
     def device(self) -> torch.device:
         return self.embed.device
+
+def stack_models(models: Sequence[Transformer]) -> Transformer:
+    "An ensemble whose member m has exactly the weights of models[m] (same config required)."
+    cfg = models[0].cfg
+    if any(m.cfg != cfg or m.n_models is not None for m in models):
+        raise ValueError("stack_models needs single models that share one ModelConfig")
+    ens = Transformer(cfg, n_models=len(models)).to(models[0].device)
+    states = [m.state_dict() for m in models]
+    ens.load_state_dict({k: torch.stack([s[k] for s in states]) for k in states[0]})
+    return ens
+
+def unstack_model(ensemble: Transformer, member: int) -> Transformer:
+    "Member `member` of an ensemble as a single model (a copy)."
+    single = Transformer(ensemble.cfg).to(ensemble.device)
+    single.load_state_dict({k: v[member] for k, v in ensemble.state_dict().items()})
+    return single
 
 # %% ../nbs/02_model.ipynb #c022
 HookFn = Callable[[torch.Tensor, HookPoint], torch.Tensor | None]
@@ -337,7 +385,7 @@ Transformer.hooks = hooks
 Transformer.run_with_hooks = run_with_hooks
 Transformer.run_with_cache = run_with_cache
 
-# %% ../nbs/02_model.ipynb #c031
+# %% ../nbs/02_model.ipynb #c033
 def autocast(device: torch.device | str):
     "bf16 autocast on CUDA, nothing on other devices."
     device = torch.device(device)
