@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_train.ipynb #c003
 from __future__ import annotations
-import argparse, json, sys
+import argparse, json, sys, time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import Any
@@ -24,10 +24,10 @@ from .utils import parse_value, run_cli
 
 # %% auto #0
 __all__ = ['data_spec', 'dataset_from_spec', 'eval_spec', 'build_eval_sets', 'answer_logits', 'loss_fn', 'accuracy',
-           'TrainingDiverged', 'TrainingInterrupted', 'StepBatches', 'step_batches', 'execute_many', 'execute',
-           'pretrain_evals', 'finetune_evals', 'pretrain_config', 'finetune_config_of', 'pretrain', 'finetune',
-           'reft_config', 'reverse_finetune', 'scratch', 'swap_prior', 'scratch_then_finetune', 'random_finetune',
-           'mixed_finetune', 'train_config', 'pretrain_setup', 'finetune_data', 'main']
+           'TrainingDiverged', 'TrainingInterrupted', 'StepBatches', 'step_batches', 'execute_many', 'estimate_seconds',
+           'execute', 'pretrain_evals', 'finetune_evals', 'pretrain_config', 'finetune_config_of', 'pretrain',
+           'finetune', 'reft_config', 'reverse_finetune', 'scratch', 'swap_prior', 'scratch_then_finetune',
+           'random_finetune', 'mixed_finetune', 'train_config', 'pretrain_setup', 'finetune_data', 'main']
 
 # %% ../nbs/05_train.ipynb #c006
 def data_spec(data: DataConfig | Sequence[tuple[DataConfig, float]]) -> dict:
@@ -223,17 +223,61 @@ def execute_many(store: Store, items: Sequence[tuple[Mapping[str, Any], Run | st
     device = resolve_device(device)
     if ensemble == "auto":
         ensemble = device.type == "cuda"
-    runs = [store.run(c, p) for c, p in items]
-    todo, seen = [], set()
+    for group in _groups(store, items, ensemble):
+        _train_group(store, group, device, progress, stop_after, workers)
+    return [store.run(c, p) for c, p in items]
+
+def _groups(store: Store, items, ensemble: bool) -> list[list[Run]]:
+    "The incomplete runs of `items`, grouped as execute_many will train them."
+    runs, seen, groups = [store.run(c, p) for c, p in items], set(), {}
     for r in runs:
         if not r.complete and r.id not in seen:
-            todo.append(r); seen.add(r.id)
-    groups: dict[tuple, list[Run]] = {}
-    for r in todo:
-        groups.setdefault(_group_key(r) if ensemble else (r.id,), []).append(r)
-    for group in groups.values():
-        _train_group(store, group, device, progress, stop_after, workers)
-    return runs
+            seen.add(r.id)
+            groups.setdefault(_group_key(r) if ensemble else (r.id,), []).append(r)
+    return list(groups.values())
+
+@torch.no_grad()
+def _probe_step_seconds(group: Sequence[Run], device, steps: int) -> float:
+    "Seconds per training step of `group`, timed on random batches of the right shape (after one warm-up step)."
+    tcs = [TrainConfig(**r.config["train"]) for r in group]
+    cfg = ModelConfig(**group[0].config["model"])
+    model = Transformer(cfg, n_models=len(group)).to(device)
+    opt = StackedOptimizer(model, tcs)
+    spec = group[0].config["data"]
+    data = DataConfig(**(spec["task"] if "task" in spec else spec["mix"][0][0]))
+    shape = (len(group), tcs[0].batch_size, data.seq_len)
+    batch = {"tokens": torch.randint(1, len(data.vocab), shape, device=device),
+             "answer_pos": torch.full(shape[:2], data.answer_pos, device=device),
+             "label": torch.randint(1, len(data.vocab), shape[:2], device=device)}
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    times = []
+    for i in range(steps + 1):
+        t0 = time.perf_counter()
+        with torch.enable_grad(), autocast(device):
+            loss = loss_fn(model, batch, tcs[0].loss).sum()
+        opt.zero_grad(); loss.backward(); opt.step([1e-6] * len(group))
+        sync()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times[1:]))
+
+def estimate_seconds(store: Store, items: Sequence[tuple[Mapping[str, Any], Run | str | None]], device=None,
+                     ensemble: bool | str = "auto", probe_steps: int = 3, verbose: bool = True) -> float:
+    "Estimated training time of the incomplete runs in `items`, from a few timed steps of each group's shape."
+    device = resolve_device(device)
+    ensemble = device.type == "cuda" if ensemble == "auto" else ensemble
+    total = 0.0
+    for group in _groups(store, items, ensemble):
+        tc = TrainConfig(**group[0].config["train"])
+        state = group[0].path / "state.json"
+        done = json.loads(state.read_text())["step"] if state.exists() else 0
+        per_step = _probe_step_seconds(group, device, probe_steps)
+        total += per_step * (tc.steps - done)
+        if verbose:
+            print(f"  {group[0].config.get('protocol', 'train')} x{len(group)}: {tc.steps - done:,} steps left "
+                  f"at {1 / per_step:.1f} steps/s -> {per_step * (tc.steps - done) / 60:.1f} min")
+    if verbose:
+        print(f"estimated training time on {device}: {total / 60:.1f} min (evaluation and data not included)")
+    return total
 
 def execute(store: Store, config: Mapping[str, Any], parent: Run | str | None = None, **kw) -> Run:
     "The run for `config` from `parent`: loaded if complete, resumed if interrupted, else trained."
