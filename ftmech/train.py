@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_train.ipynb #c003
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, json, os, sys, time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import Any
@@ -218,11 +218,13 @@ def _train_group(store: Store, runs: Sequence[Run], device, progress: bool, stop
 
 def execute_many(store: Store, items: Sequence[tuple[Mapping[str, Any], Run | str | None]], device=None,
                  progress: bool = True, stop_after: int | None = None, ensemble: bool | str = "auto",
-                 workers: int = 0) -> list[Run]:
+                 workers: int | None = None) -> list[Run]:
     "Runs for (config, parent) pairs: complete ones are loaded, the others trained (grouped into ensembles)."
     device = resolve_device(device)
     if ensemble == "auto":
         ensemble = device.type == "cuda"
+    if workers is None:  # a GPU must never wait for data: generate it in worker processes
+        workers = min(4, (os.cpu_count() or 1) - 1) if device.type == "cuda" else 0
     for group in _groups(store, items, ensemble):
         _train_group(store, group, device, progress, stop_after, workers)
     return [store.run(c, p) for c, p in items]

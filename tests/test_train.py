@@ -130,3 +130,18 @@ def test_baselines_and_variants_build_the_documented_data(tmp_path):
     assert [w for _, w in mixed.config["data"]["mix"]] == [0.9, 0.1]
     with pytest.raises(ValueError, match="pt_fraction must lie in"):
         train.mixed_finetune(store, pt, train.finetune_data(f, pt), data, 1.5, small)
+
+
+def test_data_workers_and_ensembles_do_not_change_results(tmp_path):
+    "Batches generated in worker processes equal those of the main process; ensembles match single runs."
+    p = profile_params("pretrain", "smoke", steps=20, eval_every=10, ckpt_every=10)
+    items = [(train.pretrain_config(*train.pretrain_setup(p, prior)), None) for prior in ("low", "high")]
+    main_proc = train.execute_many(Store(tmp_path / "a"), items, progress=False, ensemble=False, workers=0)
+    workers = train.execute_many(Store(tmp_path / "b"), items, progress=False, ensemble=False, workers=1)
+    assert [r.metrics() for r in main_proc] == [r.metrics() for r in workers]  # bit-identical
+    together = train.execute_many(Store(tmp_path / "c"), items, progress=False, ensemble=True, workers=1)
+    for a, b in zip(main_proc, together):
+        assert a.id == b.id
+        for ma, mb in zip(a.metrics(), b.metrics()):
+            assert ma.keys() == mb.keys()
+            assert all(abs(ma[k] - mb[k]) <= (2 / 128 if k.startswith("acc") else 1e-4) for k in ma), (ma, mb)
