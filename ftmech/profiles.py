@@ -25,35 +25,33 @@ _PT_SMALL = dict(d_model=64, n_layers=3, n_heads=4, window=32, o_prime={"countin
                  families=("counting", "index"))
 _PT_PAPER = dict(d_model=192, n_layers=6, n_heads=6, window=250, o_prime={},
                  families=("counting", "counting_composition", "index", "index_composition", "token_at_index"))
-_OPT = dict(lr=1e-3, warmup=0.2, weight_decay=0.1, grad_clip=1.0, seed=0)
+_FT_TASK = dict(task="counting", operand="b", pt_operand="a", c_tr=0.5)
+
+def _loop(steps: int, batch_size: int, eval_every: int, ckpt_every: int, eval_size: int) -> dict:
+    "Loop sizes plus the optimisation settings every protocol shares (warmup 20%, wd 0.1, clip 1.0, seed 0)."
+    return dict(steps=steps, batch_size=batch_size, eval_every=eval_every, ckpt_every=ckpt_every,
+                eval_size=eval_size, warmup=0.2, weight_decay=0.1, grad_clip=1.0, seed=0)
 
 PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
     Profile("smoke", "seconds per notebook: CI and quick checks", "cpu", {
         "data": dict(n_lengths=2_000, n_labels=400, window=250, seed=0),
-        "pretrain": dict(_PT_SMALL, d_model=32, n_layers=2, n_heads=2, priors=("low", "medium", "high"),
-                         steps=60, batch_size=32, eval_every=20, ckpt_every=20, eval_size=128, **_OPT),
-        "finetune": dict(task="counting", operand="b", pt_operand="a", c_tr=0.5, lr=1e-4, steps=40, batch_size=32,
-                         warmup=0.2, weight_decay=0.1, grad_clip=1.0, eval_every=20, ckpt_every=20, eval_size=128, seed=0),
-        "reft": dict(lr=1e-5, steps=40, batch_size=32, warmup=0.2, weight_decay=0.1, grad_clip=1.0, eval_every=20,
-                     ckpt_every=20, eval_size=128, seed=0),
+        "pretrain": dict(_PT_SMALL, d_model=32, n_layers=2, n_heads=2, priors=("low", "medium", "high"), lr=1e-3,
+                         **_loop(60, 32, 20, 20, 128)),
+        "finetune": dict(_FT_TASK, lr=1e-4, **_loop(40, 32, 20, 20, 128)),
+        "reft": dict(lr=1e-5, **_loop(40, 32, 20, 20, 128)),
     }),
     Profile("cpu", "the default book on a 2-core CPU, about half an hour in all", "cpu", {
         "data": dict(n_lengths=50_000, n_labels=20_000, window=250, seed=0),
-        "pretrain": dict(_PT_SMALL, priors=("low", "medium", "high"), steps=3_000, batch_size=96,
-                         eval_every=250, ckpt_every=500, eval_size=1_000, **_OPT),
-        "finetune": dict(task="counting", operand="b", pt_operand="a", c_tr=0.5, lr=1e-4, steps=2_000, batch_size=96,
-                         warmup=0.2, weight_decay=0.1, grad_clip=1.0, eval_every=100, ckpt_every=500, eval_size=1_000, seed=0),
-        "reft": dict(lr=1e-5, steps=2_000, batch_size=96, warmup=0.2, weight_decay=0.1, grad_clip=1.0, eval_every=100,
-                     ckpt_every=500, eval_size=1_000, seed=0),
+        "pretrain": dict(_PT_SMALL, priors=("low", "medium", "high"), lr=1e-3, **_loop(3_000, 96, 250, 500, 1_000)),
+        "finetune": dict(_FT_TASK, lr=1e-4, **_loop(2_000, 96, 100, 500, 1_000)),
+        "reft": dict(lr=1e-5, **_loop(2_000, 96, 100, 500, 1_000)),
     }),
     Profile("paper", "the paper's sizes (spec §8), for a GPU", "cuda", {
         "data": dict(n_lengths=200_000, n_labels=100_000, window=250, seed=0),
-        "pretrain": dict(_PT_PAPER, priors=("low", "medium_low", "medium", "medium_high", "high"), steps=200_000,
-                         batch_size=96, eval_every=5_000, ckpt_every=10_000, eval_size=2_000, **_OPT),
-        "finetune": dict(task="counting", operand="b", pt_operand="a", c_tr=0.5, lr=1e-4, steps=10_000, batch_size=96,
-                         warmup=0.2, weight_decay=0.1, grad_clip=1.0, eval_every=250, ckpt_every=2_500, eval_size=2_000, seed=0),
-        "reft": dict(lr=1e-5, steps=10_000, batch_size=96, warmup=0.2, weight_decay=0.1, grad_clip=1.0, eval_every=250,
-                     ckpt_every=2_500, eval_size=2_000, seed=0),
+        "pretrain": dict(_PT_PAPER, priors=("low", "medium_low", "medium", "medium_high", "high"), lr=1e-3,
+                         **_loop(200_000, 96, 5_000, 10_000, 2_000)),
+        "finetune": dict(_FT_TASK, lr=1e-4, **_loop(10_000, 96, 250, 2_500, 2_000)),
+        "reft": dict(lr=1e-5, **_loop(10_000, 96, 250, 2_500, 2_000)),
     }),
 ]})
 
