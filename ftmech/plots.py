@@ -42,7 +42,7 @@ def attention_maps(models: Mapping[str, Transformer], tokens: torch.Tensor, laye
             if labels is not None:
                 ax.set_xticks(range(len(labels)), labels, fontsize=6, rotation=90)
                 ax.set_yticks(range(len(labels)), labels, fontsize=6)
-            ax.set(xlabel="key", ylabel="query")
+            ax.set(xlabel="key", ylabel="query" if c == 0 else "")
     fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6)
     return fig
 
@@ -64,7 +64,7 @@ def mlp_activation_maps(models: Mapping[str, Transformer], tokens: torch.Tensor,
             start = channels.start or 0
             ax.imshow(act, aspect="auto", cmap="magma", extent=(start - 0.5, start + act.shape[1] - 0.5, act.shape[0] - 0.5, -0.5))
             ax.set_title(f"{name}: block {l} MLP", fontsize=9)
-            ax.set(xlabel="channel", ylabel="position")
+            ax.set(xlabel="channel", ylabel="position" if c == 0 else "")
             if labels is not None:
                 ax.set_yticks(range(len(labels)), labels, fontsize=6)
     fig.tight_layout()
