@@ -14,7 +14,8 @@ import torch
 from .model import Transformer, mingpt_config, stack_models, unstack_model
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'LOSSES', 'TrainConfig', 'lr_at', 'decayed', 'make_optimizer', 'clip_grad_norms', 'StackedOptimizer']
+__all__ = ['OPTIMIZERS', 'LOSSES', 'TrainConfig', 'lr_at', 'log_steps', 'decayed', 'make_optimizer', 'clip_grad_norms',
+           'StackedOptimizer']
 
 # %% ../nbs/04_optim.ipynb #c005
 OPTIMIZERS, LOSSES = ("adamw", "sgd"), ("lm", "answer")
@@ -65,6 +66,13 @@ def lr_at(step: int, tc: TrainConfig) -> float:
     progress = (step - warm) / max(1, tc.steps - 1 - warm)  # 0 at the end of warmup, 1 at the last step
     low = tc.lr * tc.min_lr_ratio
     return low + (tc.lr - low) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+def log_steps(max_step: int, per_decade: int = 8, start: int = 10) -> list[int]:
+    "Integer steps spaced evenly on a log scale from `start` to `max_step` (both included): evaluation grids."
+    if max_step < start or start < 1:
+        raise ValueError(f"need 1 <= start <= max_step, got start {start}, max_step {max_step}")
+    n = max(2, round(per_decade * math.log10(max_step / start)) + 1)
+    return sorted({int(round(x)) for x in np.geomspace(start, max_step, n)})
 
 def decayed(name: str) -> bool:
     "Is parameter `name` weight-decayed? Linear weight matrices are; embeddings, biases and norm gains are not."

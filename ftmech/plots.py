@@ -12,10 +12,11 @@ import numpy as np
 import torch
 
 from .model import Transformer
+from .optim import log_steps  # re-exported: revival curves are evaluated on this grid
 
 # %% auto #0
-__all__ = ['attention_maps', 'mlp_activation_maps', 'plot_curves', 'plot_prune_curves', 'plot_probe_layers', 'log_steps',
-           'iterations_to', 'log_auc', 'revival_speedup']
+__all__ = ['attention_maps', 'mlp_activation_maps', 'plot_curves', 'plot_prune_curves', 'plot_probe_layers', 'iterations_to',
+           'log_auc', 'revival_speedup']
 
 # %% ../nbs/08_plots.ipynb #c006
 def _grid(n_rows: int, n_cols: int, cell: tuple[float, float]):
@@ -107,13 +108,6 @@ def plot_probe_layers(results: Mapping[str, Sequence[Mapping]], ax=None, control
     return ax
 
 # %% ../nbs/08_plots.ipynb #c012
-def log_steps(max_step: int, per_decade: int = 8, start: int = 10) -> list[int]:
-    "Integer steps spaced evenly on a log scale from `start` to `max_step` (both included)."
-    if max_step < start or start < 1:
-        raise ValueError(f"need 1 <= start <= max_step, got start {start}, max_step {max_step}")
-    n = max(2, round(per_decade * math.log10(max_step / start)) + 1)
-    return sorted({int(round(x)) for x in np.geomspace(start, max_step, n)})
-
 def _curve(records: Sequence[Mapping], metric: str) -> tuple[np.ndarray, np.ndarray]:
     pts = sorted((r["step"], r[metric]) for r in records if metric in r)
     if not pts:

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .model import ModelConfig, Transformer, autocast, mingpt_config, resolve_device, stack_models, unstack_model
-from .optim import StackedOptimizer, TrainConfig, clip_grad_norms, lr_at, make_optimizer
+from .optim import StackedOptimizer, TrainConfig, clip_grad_norms, log_steps, lr_at, make_optimizer
 from .profiles import profile_params
 from .store import Run, Store, StoreError, canonical
 from .tasks import (LETTERS, DataConfig, MixedDataset, TaskDataset, heldout_arrays, operand_prior, reprompt,
@@ -113,7 +113,7 @@ def _group_key(run: Run) -> tuple:
     state = run.path / "state.json"
     start = json.loads(state.read_text())["step"] if state.exists() else 0
     return (canonical(run.config["model"]), tuple(t[f] for f in _LOOP_FIELDS),
-            tuple(e["name"] for e in run.config.get("evals", [])), start)
+            tuple(e["name"] for e in run.config.get("evals", [])), tuple(run.config.get("eval_steps", [])), start)
 
 class StepBatches(torch.utils.data.Dataset):
     "Item t = the batches of step t of every member, stacked: tokens [E, B, T], answer_pos [E, B], label [E, B]."
@@ -167,6 +167,7 @@ def _train_group(store: Store, runs: Sequence[Run], device, progress: bool, stop
     members = [_start_member(store, r, device) for r in runs]
     tcs = [TrainConfig(**r.config["train"]) for r in runs]
     tc, start = tcs[0], members[0][2]
+    extra_evals = set(runs[0].config.get("eval_steps", []))  # e.g. a log-spaced grid for revival curves
     model = stack_models([m[0] for m in members])
     opt = StackedOptimizer(model, tcs)
     for i, (single, single_opt, _, _) in enumerate(members):
@@ -197,7 +198,7 @@ def _train_group(store: Store, runs: Sequence[Run], device, progress: bool, stop
         opt.step(lrs)
         loss_sum, loss_n = loss_sum + losses.detach().float().cpu(), loss_n + 1
         done = step + 1
-        if done % tc.eval_every == 0 or done == tc.steps:
+        if done % tc.eval_every == 0 or done == tc.steps or done in extra_evals:
             rows = _evaluate(model, evals) if evals[0] else [{} for _ in runs]
             for i, row in enumerate(rows):
                 metrics[i].append({"step": done, "lr": lrs[i], "loss": float(loss_sum[i]) / loss_n, **row})
@@ -338,8 +339,9 @@ def reft_config(ft_run: Run, train: TrainConfig) -> dict:
     ft_lr = ft_run.config["train"]["lr"]
     if not train.lr < ft_lr:
         raise ValueError(f"reverse fine-tuning needs a learning rate below the fine-tuning one ({ft_lr}), got {train.lr}")
+    grid = {"eval_steps": log_steps(train.steps, start=min(10, train.steps))}  # revival curves have a log x-axis
     return _config("reft", ft_run.model_config(), _pt_task(ft_run.config), replace(train, loss="answer"),
-                   ft_run.config["evals"], pt_operand=ft_run.config["pt_operand"])
+                   ft_run.config["evals"], pt_operand=ft_run.config["pt_operand"], **grid)
 
 def reverse_finetune(store: Store, ft_run: Run, train: TrainConfig, **run_kw) -> Run:
     "Train a fine-tuned model back on the pretraining task, with a smaller learning rate than fine-tuning used."
