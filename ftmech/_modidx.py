@@ -130,6 +130,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'ftmech.store.Run.resume_state': ('store.html#run.resume_state', 'ftmech/store.py'),
                               'ftmech.store.Run.save_checkpoint': ('store.html#run.save_checkpoint', 'ftmech/store.py'),
                               'ftmech.store.Run.status': ('store.html#run.status', 'ftmech/store.py'),
+                              'ftmech.store.Run.step': ('store.html#run.step', 'ftmech/store.py'),
                               'ftmech.store.Store': ('store.html#store', 'ftmech/store.py'),
                               'ftmech.store.Store.__init__': ('store.html#store.__init__', 'ftmech/store.py'),
                               'ftmech.store.Store.find': ('store.html#store.find', 'ftmech/store.py'),

@@ -106,6 +106,12 @@ class Run:
     def complete(self) -> bool:
         return self.status == "complete"
 
+    @property
+    def step(self) -> int:
+        "Training steps done: the last checkpoint's step (0 for a run never checkpointed)."
+        state = self.path / "state.json"
+        return int(_read_json(state).get("step", 0)) if state.exists() else 0
+
     def create(self) -> "Run":
         "Make the folder and write config.json (idempotent; an existing different config is an error)."
         record = {"run_id": self.id, "parent": self.parent, "config": self.config, "ftmech_version": ftmech.__version__}

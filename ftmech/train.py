@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_train.ipynb #c003
 from __future__ import annotations
-import argparse, json, os, sys, time
+import argparse, os, sys, time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import Any
@@ -110,8 +110,7 @@ _LOOP_FIELDS = ("steps", "batch_size", "loss", "optimizer", "eval_every", "ckpt_
 def _group_key(run: Run) -> tuple:
     "Runs with equal keys can train as one ensemble."
     t = run.config["train"]
-    state = run.path / "state.json"
-    start = json.loads(state.read_text())["step"] if state.exists() else 0
+    start = run.step
     return (canonical(run.config["model"]), tuple(t[f] for f in _LOOP_FIELDS),
             tuple(e["name"] for e in run.config.get("evals", [])), tuple(run.config.get("eval_steps", [])), start)
 
@@ -271,8 +270,7 @@ def estimate_seconds(store: Store, items: Sequence[tuple[Mapping[str, Any], Run 
     total = 0.0
     for group in _groups(store, items, ensemble):
         tc = TrainConfig(**group[0].config["train"])
-        state = group[0].path / "state.json"
-        done = json.loads(state.read_text())["step"] if state.exists() else 0
+        done = group[0].step
         per_step = _probe_step_seconds(group, device, probe_steps)
         total += per_step * (tc.steps - done)
         if verbose:
