@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .model import Transformer, mingpt_config, stack_models, unstack_model
+from .model import Transformer
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'LOSSES', 'TrainConfig', 'lr_at', 'log_steps', 'decayed', 'make_optimizer', 'clip_grad_norms',

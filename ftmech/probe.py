@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_probe.ipynb #c003
 from __future__ import annotations
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn as nn

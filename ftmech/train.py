@@ -18,7 +18,7 @@ from .model import ModelConfig, Transformer, autocast, mingpt_config, resolve_de
 from .optim import StackedOptimizer, TrainConfig, clip_grad_norms, log_steps, lr_at, make_optimizer
 from .profiles import profile_params
 from .store import Run, Store, StoreError, canonical
-from .tasks import (LETTERS, DataConfig, MixedDataset, TaskDataset, heldout_arrays, operand_prior, reprompt,
+from .tasks import (LETTERS, DataConfig, MixedDataset, TaskDataset, heldout_arrays, reprompt,
                           to_batch)
 from .utils import parse_value, run_cli
 
