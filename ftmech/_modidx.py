@@ -91,7 +91,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'ftmech.optim.lr_at': ('optim.html#lr_at', 'ftmech/optim.py'),
                               'ftmech.optim.make_optimizer': ('optim.html#make_optimizer', 'ftmech/optim.py')},
             'ftmech.plots': { 'ftmech.plots._curve': ('plots.html#_curve', 'ftmech/plots.py'),
-                              'ftmech.plots._grid': ('plots.html#_grid', 'ftmech/plots.py'),
+                              'ftmech.plots._map_grid': ('plots.html#_map_grid', 'ftmech/plots.py'),
                               'ftmech.plots.attention_maps': ('plots.html#attention_maps', 'ftmech/plots.py'),
                               'ftmech.plots.iterations_to': ('plots.html#iterations_to', 'ftmech/plots.py'),
                               'ftmech.plots.log_auc': ('plots.html#log_auc', 'ftmech/plots.py'),

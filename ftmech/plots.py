@@ -19,31 +19,35 @@ __all__ = ['attention_maps', 'mlp_activation_maps', 'plot_curves', 'plot_prune_c
            'log_auc', 'revival_speedup']
 
 # %% ../nbs/08_plots.ipynb #c006
-def _grid(n_rows: int, n_cols: int, cell: tuple[float, float]):
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(cell[0] * n_cols, cell[1] * n_rows), squeeze=False)
-    return fig, axes
+def _map_grid(models: Mapping[str, Transformer], tokens: torch.Tensor, layers: Sequence[int] | None, part: str,
+              hook: str, cell: tuple[float, float]):
+    "Figure, axes [models, layers] and, per cell, (axis, model name, layer, activation of `tokens` [pos] at `hook`)."
+    first = next(iter(models.values()))
+    layers = [l for l in (range(first.cfg.n_layers) if layers is None else layers)
+              if getattr(first.blocks[l], part) is not None]
+    if not layers:
+        raise ValueError(f"none of the requested layers has {'attention' if part == 'attn' else 'an MLP'}")
+    fig, axes = plt.subplots(len(models), len(layers), figsize=(cell[0] * len(layers), cell[1] * len(models)),
+                             squeeze=False)
+    cells = []
+    for r, (name, model) in enumerate(models.items()):
+        names = [f"blocks.{l}.{part}.{hook}" for l in layers]
+        _, cache = model.run_with_cache(tokens[None].to(model.device), names_filter=names)
+        cells += [(axes[r, c], name, l, cache[h][0].float().cpu()) for c, (l, h) in enumerate(zip(layers, names))]
+    return fig, axes, cells
 
 @torch.no_grad()
 def attention_maps(models: Mapping[str, Transformer], tokens: torch.Tensor, layers: Sequence[int] | None = None,
                    head: int = 0, labels: Sequence[str] | None = None, vmax: float = 0.5):
     "Figure: rows = models, columns = layers; each cell the [query, key] pattern of `head` on `tokens` [pos]."
-    first = next(iter(models.values()))
-    layers = list(range(first.cfg.n_layers)) if layers is None else list(layers)
-    layers = [l for l in layers if first.blocks[l].attn is not None]
-    if not layers:
-        raise ValueError("none of the requested layers has attention")
-    fig, axes = _grid(len(models), len(layers), (3.2, 3.0))
-    for r, (name, model) in enumerate(models.items()):
-        names = [f"blocks.{l}.attn.hook_pattern" for l in layers]
-        _, cache = model.run_with_cache(tokens[None].to(model.device), names_filter=names)
-        for c, (l, hook) in enumerate(zip(layers, names)):
-            ax = axes[r, c]
-            im = ax.imshow(cache[hook][0, head].float().cpu().numpy(), vmin=0, vmax=vmax, cmap="viridis")
-            ax.set_title(f"{name}: block {l}", fontsize=9)
-            if labels is not None:
-                ax.set_xticks(range(len(labels)), labels, fontsize=6, rotation=90)
-                ax.set_yticks(range(len(labels)), labels, fontsize=6)
-            ax.set(xlabel="key", ylabel="query" if c == 0 else "")
+    fig, axes, cells = _map_grid(models, tokens, layers, "attn", "hook_pattern", (3.2, 3.0))
+    for ax, name, l, pattern in cells:  # pattern [head, query, key]
+        im = ax.imshow(pattern[head].numpy(), vmin=0, vmax=vmax, cmap="viridis")
+        ax.set_title(f"{name}: block {l}", fontsize=9)
+        if labels is not None:
+            ax.set_xticks(range(len(labels)), labels, fontsize=6, rotation=90)
+            ax.set_yticks(range(len(labels)), labels, fontsize=6)
+        ax.set(xlabel="key", ylabel="query" if ax is axes[ax.get_subplotspec().rowspan.start, 0] else "")
     fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6)
     return fig
 
@@ -51,23 +55,15 @@ def attention_maps(models: Mapping[str, Transformer], tokens: torch.Tensor, laye
 def mlp_activation_maps(models: Mapping[str, Transformer], tokens: torch.Tensor, layers: Sequence[int] | None = None,
                         channels: slice = slice(None), labels: Sequence[str] | None = None):
     "Figure: rows = models, columns = layers; each cell the MLP activations [pos, channels] on `tokens` [pos]."
-    first = next(iter(models.values()))
-    layers = [l for l in (range(first.cfg.n_layers) if layers is None else layers) if first.blocks[l].mlp is not None]
-    if not layers:
-        raise ValueError("none of the requested layers has an MLP")
-    fig, axes = _grid(len(models), len(layers), (3.6, 3.0))
-    for r, (name, model) in enumerate(models.items()):
-        names = [f"blocks.{l}.mlp.hook_post" for l in layers]
-        _, cache = model.run_with_cache(tokens[None].to(model.device), names_filter=names)
-        for c, (l, hook) in enumerate(zip(layers, names)):
-            ax = axes[r, c]
-            act = cache[hook][0][:, channels].float().cpu().numpy()  # [pos, channels]
-            start = channels.start or 0
-            ax.imshow(act, aspect="auto", cmap="magma", extent=(start - 0.5, start + act.shape[1] - 0.5, act.shape[0] - 0.5, -0.5))
-            ax.set_title(f"{name}: block {l} MLP", fontsize=9)
-            ax.set(xlabel="channel", ylabel="position" if c == 0 else "")
-            if labels is not None:
-                ax.set_yticks(range(len(labels)), labels, fontsize=6)
+    fig, axes, cells = _map_grid(models, tokens, layers, "mlp", "hook_post", (3.6, 3.0))
+    start = channels.start or 0
+    for ax, name, l, post in cells:  # post [pos, d_mlp]
+        act = post[:, channels].numpy()
+        ax.imshow(act, aspect="auto", cmap="magma", extent=(start - 0.5, start + act.shape[1] - 0.5, act.shape[0] - 0.5, -0.5))
+        ax.set_title(f"{name}: block {l} MLP", fontsize=9)
+        ax.set(xlabel="channel", ylabel="position" if ax is axes[ax.get_subplotspec().rowspan.start, 0] else "")
+        if labels is not None:
+            ax.set_yticks(range(len(labels)), labels, fontsize=6)
     fig.tight_layout()
     return fig
 
