@@ -212,6 +212,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'ftmech.train._pt_task': ('train.html#_pt_task', 'ftmech/train.py'),
                               'ftmech.train._start_member': ('train.html#_start_member', 'ftmech/train.py'),
                               'ftmech.train._train_group': ('train.html#_train_group', 'ftmech/train.py'),
+                              'ftmech.train._train_group_by_ids': ('train.html#_train_group_by_ids', 'ftmech/train.py'),
+                              'ftmech.train._train_in_processes': ('train.html#_train_in_processes', 'ftmech/train.py'),
                               'ftmech.train.accuracy': ('train.html#accuracy', 'ftmech/train.py'),
                               'ftmech.train.answer_logits': ('train.html#answer_logits', 'ftmech/train.py'),
                               'ftmech.train.build_eval_sets': ('train.html#build_eval_sets', 'ftmech/train.py'),

@@ -218,16 +218,48 @@ def _train_group(store: Store, runs: Sequence[Run], device, progress: bool, stop
 
 def execute_many(store: Store, items: Sequence[tuple[Mapping[str, Any], Run | str | None]], device=None,
                  progress: bool = True, stop_after: int | None = None, ensemble: bool | str = "auto",
-                 workers: int | None = None) -> list[Run]:
-    "Runs for (config, parent) pairs: complete ones are loaded, the others trained (grouped into ensembles)."
+                 workers: int | None = None, processes: int = 1) -> list[Run]:
+    """Runs for (config, parent) pairs: complete ones are loaded, the others trained (grouped into ensembles).
+    `processes` > 1 (CPU only) trains the groups in that many single-threaded processes at once."""
     device = resolve_device(device)
     if ensemble == "auto":
         ensemble = device.type == "cuda"
     if workers is None:  # a GPU must never wait for data: generate it in worker processes
         workers = min(4, (os.cpu_count() or 1) - 1) if device.type == "cuda" else 0
-    for group in _groups(store, items, ensemble):
-        _train_group(store, group, device, progress, stop_after, workers)
+    if not isinstance(processes, int) or processes < 1:
+        raise ValueError(f"processes must be a positive integer, got {processes!r}")
+    if processes > 1 and device.type != "cpu":
+        raise ValueError(f"processes > 1 trains on CPU cores; on {device.type} use ensembles (processes=1)")
+    groups = _groups(store, items, ensemble)
+    if processes == 1 or len(groups) < 2:
+        for group in groups:
+            _train_group(store, group, device, progress, stop_after, workers)
+    else:
+        _train_in_processes(store, groups, processes, progress, stop_after)
     return [store.run(c, p) for c, p in items]
+
+def _train_group_by_ids(root: str, items: Sequence[tuple[dict, str | None]], stop_after: int | None) -> None:
+    "Worker-process entry: train one group, given as (config, parent id) pairs, with a single thread."
+    torch.set_num_threads(1)
+    store = Store(root)
+    _train_group(store, [store.run(c, p) for c, p in items], torch.device("cpu"), False, stop_after, 0)
+
+def _train_in_processes(store: Store, groups: Sequence[Sequence[Run]], processes: int, progress: bool,
+                        stop_after: int | None) -> None:
+    "Train independent groups concurrently in `processes` spawned processes (each group's parent must be complete)."
+    import concurrent.futures as cf, multiprocessing as mp
+    from ftmech.train import _train_group_by_ids as target  # by module path, so spawned processes can import it
+    for g in groups:
+        for r in g:
+            if r.parent is not None and not store.get(r.parent).complete:
+                raise ValueError(f"run {r.id}: its parent {r.parent} is not complete; with processes > 1 every "
+                                 f"parent must be trained first (train the parents in an earlier call)")
+    with cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn")) as pool:
+        futures = [pool.submit(target, str(store.root), [(r.config, r.parent) for r in g], stop_after)
+                   for g in groups]
+        for fut in tqdm(cf.as_completed(futures), total=len(futures), disable=not progress, mininterval=2.0,
+                        desc=f"{len(groups)} groups in {processes} processes"):
+            fut.result()  # re-raises a worker's error (TrainingDiverged, StoreError, ...)
 
 def _groups(store: Store, items, ensemble: bool) -> list[list[Run]]:
     "The incomplete runs of `items`, grouped as execute_many will train them."
@@ -382,7 +414,7 @@ def mixed_finetune(store: Store, parent: Run, data: DataConfig, pt_data: DataCon
                   finetune_evals(data, pt_operand), pt_operand=pt_operand, pt_fraction=pt_fraction)
     return execute(store, cfg, parent, **run_kw)
 
-# %% ../nbs/05_train.ipynb #c020
+# %% ../nbs/05_train.ipynb #c022
 def train_config(p: Mapping[str, Any], **kw) -> TrainConfig:
     "A TrainConfig from profile parameters (keys that are TrainConfig fields)."
     fields = TrainConfig.__dataclass_fields__
