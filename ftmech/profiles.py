@@ -27,6 +27,13 @@ _PT_PAPER = dict(d_model=192, n_layers=6, n_heads=6, window=250, o_prime={},
                  families=("counting", "counting_composition", "index", "index_composition", "token_at_index"))
 _FT_TASK = dict(task="counting", operand="b", pt_operand="a", c_tr=0.5)
 
+def _pcfg(**kw) -> dict:
+    "The shared PCFG-chapter parameters (see the PCFG grid chapter) with the optimisation settings of fine-tuning."
+    base = dict(priors=("low", "medium", "high"), index_c_trs=(0.0, 1.0), mix_fractions=(0.5, 0.1, 0.001),
+                jail_priors=("low", "high"), reft_from="eta_M", reft_lr="eta_S", warmup=0.2, weight_decay=0.1,
+                grad_clip=1.0)
+    return {**base, **kw}
+
 def _loop(steps: int, batch_size: int, eval_every: int, ckpt_every: int, eval_size: int) -> dict:
     "Loop sizes plus the optimisation settings every protocol shares (warmup 20%, wd 0.1, clip 1.0, seed 0)."
     return dict(steps=steps, batch_size=batch_size, eval_every=eval_every, ckpt_every=ckpt_every,
@@ -39,12 +46,19 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                          **_loop(60, 32, 20, 20, 128)),
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(40, 32, 20, 20, 128)),
         "reft": dict(lr=1e-5, **_loop(40, 32, 20, 20, 128)),
+        "pcfg": _pcfg(c_trs=(0.0, 0.8, 1.0), seeded_c_trs=(1.0,), seeds=(0, 1), lrs={"eta_M": 1e-4, "eta_S": 1e-5},
+                      ft_steps=10, ft_eval_every=1, reft_steps=10, batch_size=16, eval_size=64, processes=1,
+                      prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001)),
     }),
     Profile("cpu", "the default book on a 2-core CPU, about half an hour in all", "cpu", {
         "data": dict(n_lengths=50_000, n_labels=20_000, window=250, seed=0),
         "pretrain": dict(_PT_SMALL, priors=("low", "medium", "high"), lr=1e-3, **_loop(3_000, 96, 250, 500, 1_000)),
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(2_000, 96, 100, 500, 1_000)),
         "reft": dict(lr=1e-5, **_loop(2_000, 96, 100, 500, 1_000)),
+        "pcfg": _pcfg(c_trs=(0.0, 0.5, 0.8, 1.0), seeded_c_trs=(0.0, 0.8, 1.0), seeds=(0, 1, 2),
+                      lrs={"eta_M": 1e-4, "eta_S": 1e-5}, ft_steps=150, ft_eval_every=15, reft_steps=200,
+                      batch_size=96, eval_size=400, processes=2, prune_k=15, probe_steps=1_000, probe_train=2_000,
+                      probe_test=500),
     }),
     Profile("paper", "the paper's sizes (spec §8), for a GPU", "cuda", {
         "data": dict(n_lengths=200_000, n_labels=100_000, window=250, seed=0),
@@ -52,6 +66,11 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                          **_loop(200_000, 96, 5_000, 10_000, 2_000)),
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(10_000, 96, 250, 2_500, 2_000)),
         "reft": dict(lr=1e-5, **_loop(10_000, 96, 250, 2_500, 2_000)),
+        "pcfg": _pcfg(c_trs=(0.0, 0.5, 0.8, 1.0), seeded_c_trs=(0.0, 0.5, 0.8, 1.0), seeds=(0, 1, 2),
+                      lrs={"eta_L": 1e-4, "eta_M": 1e-5, "eta_S": 1e-6}, reft_from="eta_L", reft_lr="eta_M",
+                      ft_steps=10_000, ft_eval_every=250, reft_steps=10_000, batch_size=96, eval_size=2_000,
+                      processes=1, prune_k=100, probe_steps=4_000, probe_train=20_000, probe_test=2_000,
+                      index_c_trs=(0.0, 0.5, 0.8, 1.0), jail_priors=("low", "medium", "high")),
     }),
 ]})
 

@@ -26,8 +26,9 @@ from .utils import parse_value, run_cli
 __all__ = ['data_spec', 'dataset_from_spec', 'eval_spec', 'build_eval_sets', 'answer_logits', 'loss_fn', 'accuracy',
            'TrainingDiverged', 'TrainingInterrupted', 'StepBatches', 'step_batches', 'execute_many', 'estimate_seconds',
            'execute', 'pretrain_evals', 'finetune_evals', 'pretrain_config', 'finetune_config_of', 'pretrain',
-           'finetune', 'reft_config', 'reverse_finetune', 'scratch', 'swap_prior', 'scratch_then_finetune',
-           'random_finetune', 'mixed_finetune', 'train_config', 'pretrain_setup', 'finetune_data', 'main']
+           'finetune', 'reft_config', 'reverse_finetune', 'scratch_config', 'scratch', 'swap_prior', 'scr_ft_config',
+           'scratch_then_finetune', 'random_finetune', 'mixed_ft_config', 'mixed_finetune', 'train_config',
+           'pretrain_setup', 'finetune_data', 'main']
 
 # %% ../nbs/05_train.ipynb #c006
 def data_spec(data: DataConfig | Sequence[tuple[DataConfig, float]]) -> dict:
@@ -369,19 +370,25 @@ def reft_config(ft_run: Run, train: TrainConfig) -> dict:
     ft_lr = ft_run.config["train"]["lr"]
     if not train.lr < ft_lr:
         raise ValueError(f"reverse fine-tuning needs a learning rate below the fine-tuning one ({ft_lr}), got {train.lr}")
-    grid = {"eval_steps": log_steps(train.steps, start=min(10, train.steps))}  # revival curves have a log x-axis
     return _config("reft", ft_run.model_config(), _pt_task(ft_run.config), replace(train, loss="answer"),
-                   ft_run.config["evals"], pt_operand=ft_run.config["pt_operand"], **grid)
+                   ft_run.config["evals"], pt_operand=ft_run.config["pt_operand"], **_revival_grid(train))
+
+def _revival_grid(train: TrainConfig) -> dict:
+    "Extra evaluation steps on a log scale: revival curves (reFT and its baselines) have a log x-axis."
+    return {"eval_steps": log_steps(train.steps, start=min(10, train.steps))}
 
 def reverse_finetune(store: Store, ft_run: Run, train: TrainConfig, **run_kw) -> Run:
     "Train a fine-tuned model back on the pretraining task, with a smaller learning rate than fine-tuning used."
     return execute(store, reft_config(ft_run, train), ft_run, **run_kw)
 
+def scratch_config(ft_run: Run, train: TrainConfig) -> dict:
+    "Config of Scr.: a random model trained on the reverse fine-tuning data of `ft_run` (the same evaluation sets)."
+    return _config("scratch", ft_run.model_config(), _pt_task(ft_run.config), replace(train, loss="answer"),
+                   ft_run.config["evals"], pt_operand=ft_run.config["pt_operand"], **_revival_grid(train))
+
 def scratch(store: Store, ft_run: Run, train: TrainConfig, **run_kw) -> Run:
     "Scr.: a random model trained on the reverse fine-tuning data of `ft_run` (the same evaluation sets)."
-    cfg = _config("scratch", ft_run.model_config(), _pt_task(ft_run.config), replace(train, loss="answer"),
-                  ft_run.config["evals"], pt_operand=ft_run.config["pt_operand"])
-    return execute(store, cfg, None, **run_kw)
+    return execute(store, scratch_config(ft_run, train), None, **run_kw)
 
 def swap_prior(data: DataConfig, x: str = "a", y: str = "b") -> DataConfig:
     "The same data with the prior probabilities of operands x and y exchanged."
@@ -390,13 +397,16 @@ def swap_prior(data: DataConfig, x: str = "a", y: str = "b") -> DataConfig:
     p[i], p[j] = p[j], p[i]
     return replace(data, prior=tuple(p))
 
+def scr_ft_config(ft_run: Run, train: TrainConfig) -> dict:
+    "Config of the second stage of Scr.+FT: the reverse fine-tuning recipe of `ft_run`, run from a swapped-prior model."
+    return _config("scr_ft", ft_run.model_config(), _pt_task(ft_run.config), replace(train, loss="answer"),
+                   ft_run.config["evals"], pt_operand=ft_run.config["pt_operand"], **_revival_grid(train))
+
 def scratch_then_finetune(store: Store, pt_run: Run, ft_run: Run, train: TrainConfig, **run_kw) -> Run:
     "Scr.+FT: pretrain like `pt_run` with a and b exchanged in the prior, then the reverse fine-tuning recipe."
     pt_data = DataConfig(**pt_run.config["data"]["task"])
     swapped = pretrain(store, pt_run.model_config(), swap_prior(pt_data), TrainConfig(**pt_run.config["train"]), **run_kw)
-    cfg = _config("scr_ft", ft_run.model_config(), _pt_task(ft_run.config), replace(train, loss="answer"),
-                  ft_run.config["evals"], pt_operand=ft_run.config["pt_operand"])
-    return execute(store, cfg, swapped, **run_kw)
+    return execute(store, scr_ft_config(ft_run, train), swapped, **run_kw)
 
 def random_finetune(store: Store, parent: Run, data: DataConfig, train: TrainConfig, pt_operand: str = "a",
                     label_operand: str = "b", **run_kw) -> Run:
@@ -404,15 +414,19 @@ def random_finetune(store: Store, parent: Run, data: DataConfig, train: TrainCon
     rand = replace(data, prior={pt_operand: 1.0}, spurious=None, label_operand=label_operand)
     return finetune(store, parent, rand, train, pt_operand, protocol="randft", **run_kw)
 
-def mixed_finetune(store: Store, parent: Run, data: DataConfig, pt_data: DataConfig, pt_fraction: float,
-                   train: TrainConfig, pt_operand: str = "a", **run_kw) -> Run:
-    "Fine-tuning where each sample is pretraining data with probability `pt_fraction`."
+def mixed_ft_config(parent: Run, data: DataConfig, pt_data: DataConfig, pt_fraction: float, train: TrainConfig,
+                    pt_operand: str = "a") -> dict:
+    "Config of fine-tuning where each sample is pretraining data with probability `pt_fraction`."
     if not 0 <= pt_fraction <= 1:
         raise ValueError(f"pt_fraction must lie in [0, 1], got {pt_fraction}")
     mix = [(data, 1 - pt_fraction), (replace(pt_data, window=data.window), pt_fraction)]
-    cfg = _config("mixed_ft", parent.model_config(), mix, replace(train, loss="answer"),
-                  finetune_evals(data, pt_operand), pt_operand=pt_operand, pt_fraction=pt_fraction)
-    return execute(store, cfg, parent, **run_kw)
+    return _config("mixed_ft", parent.model_config(), mix, replace(train, loss="answer"),
+                   finetune_evals(data, pt_operand), pt_operand=pt_operand, pt_fraction=pt_fraction)
+
+def mixed_finetune(store: Store, parent: Run, data: DataConfig, pt_data: DataConfig, pt_fraction: float,
+                   train: TrainConfig, pt_operand: str = "a", **run_kw) -> Run:
+    "Fine-tuning where each sample is pretraining data with probability `pt_fraction`."
+    return execute(store, mixed_ft_config(parent, data, pt_data, pt_fraction, train, pt_operand), parent, **run_kw)
 
 # %% ../nbs/05_train.ipynb #c022
 def train_config(p: Mapping[str, Any], **kw) -> TrainConfig:
