@@ -26,10 +26,13 @@ class Chapter:
     is_experiment: bool
 
 def chapters(root: str | os.PathLike = ".") -> list[Chapter]:
-    "All chapters under `root`, library first (in file order), then experiments."
+    """All chapters under `root`, library first (in file order), then experiments in the order of `_toc.yml` (later
+    experiments read what earlier ones stored, e.g. the claims ledger runs last); experiments not in the toc follow."""
     root = Path(root)
     lib = sorted(p for p in (root / "nbs").glob("*.ipynb") if re.match(r"\d", p.name))
-    exp = sorted((root / "nbs" / "experiments").glob("*.ipynb"))
+    toc = toc_files(root) if (root / "_toc.yml").exists() else []
+    order = {Path(f).name: i for i, f in enumerate(toc) if f.startswith("book/runs/")}
+    exp = sorted((root / "nbs" / "experiments").glob("*.ipynb"), key=lambda p: (order.get(p.stem, len(order)), p.name))
     return ([Chapter(p.stem, p, root / "book" / "lib" / p.name, False) for p in lib] +
             [Chapter(p.stem, p, root / "book" / "runs" / p.name, True) for p in exp])
 

@@ -14,12 +14,15 @@ from .optim import TrainConfig
 from .plots import iterations_to
 from .store import Run, Store
 from .tasks import DataConfig
+from .utils import markdown_table
 from .train import (execute_many, finetune_config_of, mixed_ft_config, pretrain_config, pretrain_setup, reft_config,
                     scratch_config, scr_ft_config, swap_prior, train_config)
 
 # %% auto #0
-__all__ = ['JAILBREAK_FAMILIES', 'Cell', 'grid', 'pretrain_configs', 'pretrained', 'ft_data', 'ft_config', 'finetuned',
-           'reft_train', 'revived', 'baselines', 'final', 'at_step', 'iters_to', 'by_seed', 'mean_spread', 'fmt']
+__all__ = ['JAILBREAK_FAMILIES', 'FT_METRICS', 'Cell', 'grid', 'pretrain_configs', 'pretrained', 'ft_data', 'ft_train',
+           'ft_config', 'finetuned', 'reft_train', 'revived', 'baselines', 'final', 'at_step', 'iters_to', 'by_seed',
+           'mean_spread', 'fmt', 'seed_curve', 'plot_seed_curves', 'runs_where', 'behaviour_figure', 'behaviour_values',
+           'behaviour_tables']
 
 # %% ../nbs/09_pcfg.ipynb #c006
 @dataclass(frozen=True, order=True)
@@ -86,10 +89,13 @@ def ft_data(parent: Run, task: str, c_tr: float | None, operand: str = "b", pt_o
     return replace(base, families=(task,), prior={operand: 1.0}, spurious=c_tr, spurious_operand=pt_operand,
                    label_operand=None)
 
+def ft_train(p: Mapping[str, Any], lr: str, seed: int) -> TrainConfig:
+    "Training config of fine-tuning at the profile's learning rate named `lr`."
+    return _train(p, p["ft_steps"], p["lrs"][lr], p["ft_eval_every"], seed)
+
 def ft_config(parent: Run, p: Mapping[str, Any], cell: Cell) -> dict:
     "Config of the fine-tuning run of `cell` from its pretrained `parent`."
-    train = _train(p, p["ft_steps"], p["lrs"][cell.lr], p["ft_eval_every"], cell.seed)
-    return finetune_config_of(parent, ft_data(parent, cell.task, cell.c_tr), train)
+    return finetune_config_of(parent, ft_data(parent, cell.task, cell.c_tr), ft_train(p, cell.lr, cell.seed))
 
 def finetuned(store: Store, parents: Mapping[str, Run], p: Mapping[str, Any], cells: Sequence[Cell],
               progress: bool = True) -> dict[Cell, Run]:
@@ -155,3 +161,73 @@ def fmt(values: Mapping[int, float | None], digits: int = 2) -> str:
         return "—"
     tail = f" ({n}/{len(values)})" if n < len(values) else ""
     return f"{m:.{digits}f}" + (f" ± {s:.{digits}f}" if len(values) > 1 else "") + tail
+
+# %% ../nbs/09_pcfg.ipynb #c016
+def seed_curve(runs: Sequence[Run], metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    "(steps, mean, min, max) of `metric` over `runs`, on the steps every run logged it."
+    tables = [{r["step"]: r[metric] for r in run.metrics() if metric in r} for run in runs]
+    steps = sorted(set.intersection(*(set(t) for t in tables)))
+    vals = np.array([[t[s] for s in steps] for t in tables], dtype=float)  # [runs, steps]
+    return np.array(steps), vals.mean(0), vals.min(0), vals.max(0)
+
+def plot_seed_curves(ax, groups: Mapping[str, Sequence[Run]], metric: str, log_x: bool = False, styles=None,
+                     title: str | None = None, ylabel: str | None = None):
+    "One line per group (mean over its runs) with a min-max band; `log_x` for revival curves (step 0 dropped)."
+    for i, (label, runs) in enumerate(groups.items()):
+        steps, mean, lo, hi = seed_curve(runs, metric)
+        if log_x:
+            keep = steps > 0
+            steps, mean, lo, hi = steps[keep], mean[keep], lo[keep], hi[keep]
+        style = (styles or {}).get(label, {})
+        line, = ax.plot(steps, mean, label=f"{label}" + (f" (n={len(runs)})" if len(runs) > 1 else ""), **style)
+        if len(runs) > 1:
+            ax.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set(ylim=(-0.02, 1.02), xlabel="iteration", ylabel=ylabel or metric, title=title or metric)
+    return ax
+
+# %% ../nbs/09_pcfg.ipynb #c018
+FT_METRICS = {"acc_ft_cte0": "O_FT, C_Te=0", "acc_ft_cte1": "O_FT, C_Te=1", "acc_pt_cte0": "O_PT, C_Te=0",
+              "acc_pt_cte1": "O_PT, C_Te=1"}
+
+def runs_where(runs: Mapping[Cell, Run], **fields) -> list[Run]:
+    "The runs whose cell matches every field, e.g. runs_where(fts, prior='low', c_tr=1.0)."
+    return [r for c, r in sorted(runs.items()) if all(getattr(c, k) == v for k, v in fields.items())]
+
+def behaviour_figure(fts: Mapping[Cell, Run], p: Mapping[str, Any], stem: str, label: str):
+    "Figure of `stem`_cte0/1 over fine-tuning: rows lr x C_Te, columns prior, curves C_Tr (mean, min-max band)."
+    import matplotlib.pyplot as plt
+    priors, c_trs = sorted({c.prior for c in fts}, key=list(p["priors"]).index), sorted({c.c_tr for c in fts})
+    rows = [(lr, cte) for lr in p["lrs"] if any(c.lr == lr for c in fts) for cte in (0, 1)]
+    fig, axes = plt.subplots(len(rows), len(priors), figsize=(3.6 * len(priors), 2.5 * len(rows)), sharex=True, squeeze=False)
+    for i, (lr, cte) in enumerate(rows):
+        for j, prior in enumerate(priors):
+            groups = {f"C_Tr={c:g}": runs_where(fts, prior=prior, lr=lr, c_tr=c) for c in c_trs}
+            plot_seed_curves(axes[i, j], groups, f"{stem}_cte{cte}", title=f"{prior} prior, {lr}, C_Te={cte}", ylabel=label)
+    axes[0, -1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+def behaviour_values(fts: Mapping[Cell, Run], step: int | None = None) -> dict[str, dict[str, dict[int, float]]]:
+    "{metric: {cell.path: {seed: value}}} at the end of fine-tuning (step None) or at a logged step."
+    read = (lambda r, m: final(r, m)) if step is None else (lambda r, m: at_step(r, m, step))
+    return {m: by_seed(fts, lambda r, m=m: read(r, m)) for m in FT_METRICS}
+
+def behaviour_tables(fts: Mapping[Cell, Run], pts: Mapping[str, Run], p: Mapping[str, Any]) -> str:
+    "Markdown tables (one per lr): 'value at 10% -> at the end' of every metric, per prior and C_Tr."
+    early, end = behaviour_values(fts, p["ft_steps"] // 10), behaviour_values(fts)
+    task = next(iter(fts)).task
+    out = []
+    for lr in p["lrs"]:
+        rows = []
+        for cell in sorted({(c.prior, c.c_tr) for c in fts if c.lr == lr}, key=lambda x: (list(p["priors"]).index(x[0]), x[1])):
+            path = Cell(task, cell[0], cell[1], lr).path
+            pre = pts[cell[0]].final_metrics()
+            row = {"prior": cell[0], "C_Tr": cell[1],
+                   "Acc. PT (b / a)": f"{pre[f'acc_{task}_b']:.2f} / {pre[f'acc_{task}_a']:.2f}"}
+            row.update({name: f"{fmt(early[m][path])} → {fmt(end[m][path])}" for m, name in FT_METRICS.items()})
+            rows.append(row)
+        if rows:
+            out.append(f"**{lr} = {p['lrs'][lr]:g}** (iteration {p['ft_steps'] // 10} → {p['ft_steps']})\n\n" + markdown_table(rows))
+    return "\n\n".join(out)
