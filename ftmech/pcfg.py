@@ -57,8 +57,8 @@ def grid(p: Mapping[str, Any], task: str = "counting", priors: Sequence[str] | N
 JAILBREAK_FAMILIES = ("counting", "counting_j1", "counting_j2")
 
 def pretrain_configs(pt: Mapping[str, Any], priors: Sequence[str] = (), swapped: Sequence[str] = (),
-                     jailbreak: Sequence[str] = ()) -> dict[str, dict]:
-    "Pretraining configs by key from the `pretrain` profile parameters `pt`."
+                     jailbreak: Sequence[str] = (), jailbreak_steps: int | None = None) -> dict[str, dict]:
+    "Pretraining configs by key from the `pretrain` profile parameters `pt` (jailbreak models: `jailbreak_steps`)."
     out = {}
     for prior in priors:
         out[prior] = pretrain_config(*pretrain_setup(pt, prior))
@@ -67,14 +67,16 @@ def pretrain_configs(pt: Mapping[str, Any], priors: Sequence[str] = (), swapped:
         out[f"{prior}/swapped"] = pretrain_config(model, swap_prior(data), train)
     for prior in jailbreak:  # counting with three task tokens; T_J1/T_J2 only ever ask about `a`
         k = dict(pt["o_prime"]).get("counting")
-        jp = dict(pt, families=JAILBREAK_FAMILIES, o_prime={f: k for f in JAILBREAK_FAMILIES} if k else {})
+        jp = dict(pt, families=JAILBREAK_FAMILIES, o_prime={f: k for f in JAILBREAK_FAMILIES} if k else {},
+                  steps=jailbreak_steps or pt["steps"])
         out[f"{prior}/jailbreak"] = pretrain_config(*pretrain_setup(jp, prior))
     return out
 
 def pretrained(store: Store, pt: Mapping[str, Any], priors: Sequence[str] = (), swapped: Sequence[str] = (),
-               jailbreak: Sequence[str] = (), processes: int = 1, progress: bool = True) -> dict[str, Run]:
+               jailbreak: Sequence[str] = (), processes: int = 1, progress: bool = True,
+               jailbreak_steps: int | None = None) -> dict[str, Run]:
     "The pretrained runs by key: loaded from `store`, trained if missing."
-    configs = pretrain_configs(pt, priors, swapped, jailbreak)
+    configs = pretrain_configs(pt, priors, swapped, jailbreak, jailbreak_steps)
     runs = execute_many(store, [(c, None) for c in configs.values()], device=pt["device"], progress=progress,
                         processes=processes)
     return dict(zip(configs, runs))
@@ -224,7 +226,7 @@ def behaviour_tables(fts: Mapping[Cell, Run], pts: Mapping[str, Run], p: Mapping
         for cell in sorted({(c.prior, c.c_tr) for c in fts if c.lr == lr}, key=lambda x: (list(p["priors"]).index(x[0]), x[1])):
             path = Cell(task, cell[0], cell[1], lr).path
             pre = pts[cell[0]].final_metrics()
-            row = {"prior": cell[0], "C_Tr": cell[1],
+            row = {"prior": cell[0], "C_Tr": f"{cell[1]:g}",
                    "Acc. PT (b / a)": f"{pre[f'acc_{task}_b']:.2f} / {pre[f'acc_{task}_a']:.2f}"}
             row.update({name: f"{fmt(early[m][path])} → {fmt(end[m][path])}" for m, name in FT_METRICS.items()})
             rows.append(row)

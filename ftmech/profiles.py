@@ -30,7 +30,7 @@ _FT_TASK = dict(task="counting", operand="b", pt_operand="a", c_tr=0.5)
 def _pcfg(**kw) -> dict:
     "The shared PCFG-chapter parameters (see the PCFG grid chapter) with the optimisation settings of fine-tuning."
     base = dict(priors=("low", "medium", "high"), index_c_trs=(0.0, 1.0), mix_fractions=(0.5, 0.1, 0.001),
-                jail_priors=("low", "high"), reft_from="eta_M", reft_lr="eta_S", warmup=0.2, weight_decay=0.1,
+                jail_priors=("low", "high"), jail_pt_steps=1_500, reft_from="eta_M", reft_lr="eta_S", warmup=0.2, weight_decay=0.1,
                 grad_clip=1.0)
     return {**base, **kw}
 
@@ -48,7 +48,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "reft": dict(lr=1e-5, **_loop(40, 32, 20, 20, 128)),
         "pcfg": _pcfg(c_trs=(0.0, 0.8, 1.0), seeded_c_trs=(1.0,), seeds=(0, 1), lrs={"eta_M": 1e-4, "eta_S": 1e-5},
                       ft_steps=10, ft_eval_every=1, reft_steps=10, batch_size=16, eval_size=64, processes=1,
-                      prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001)),
+                      prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60),
     }),
     Profile("cpu", "the default book on a 2-core CPU, about half an hour in all", "cpu", {
         "data": dict(n_lengths=50_000, n_labels=20_000, window=250, seed=0),
@@ -70,7 +70,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       lrs={"eta_L": 1e-4, "eta_M": 1e-5, "eta_S": 1e-6}, reft_from="eta_L", reft_lr="eta_M",
                       ft_steps=10_000, ft_eval_every=250, reft_steps=10_000, batch_size=96, eval_size=2_000,
                       processes=1, prune_k=100, probe_steps=4_000, probe_train=20_000, probe_test=2_000,
-                      index_c_trs=(0.0, 0.5, 0.8, 1.0), jail_priors=("low", "medium", "high")),
+                      index_c_trs=(0.0, 0.5, 0.8, 1.0), jail_priors=("low", "medium", "high"), jail_pt_steps=200_000),
     }),
 ]})
 
