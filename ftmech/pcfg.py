@@ -96,8 +96,9 @@ def ft_train(p: Mapping[str, Any], lr: str, seed: int) -> TrainConfig:
     return _train(p, p["ft_steps"], p["lrs"][lr], p["ft_eval_every"], seed)
 
 def ft_config(parent: Run, p: Mapping[str, Any], cell: Cell) -> dict:
-    "Config of the fine-tuning run of `cell` from its pretrained `parent`."
-    return finetune_config_of(parent, ft_data(parent, cell.task, cell.c_tr), ft_train(p, cell.lr, cell.seed))
+    "Config of the fine-tuning run of `cell` from its pretrained `parent` (also evaluated at 10% of fine-tuning)."
+    cfg = finetune_config_of(parent, ft_data(parent, cell.task, cell.c_tr), ft_train(p, cell.lr, cell.seed))
+    return {**cfg, "eval_steps": [max(1, p["ft_steps"] // 10)]}
 
 def finetuned(store: Store, parents: Mapping[str, Run], p: Mapping[str, Any], cells: Sequence[Cell],
               progress: bool = True) -> dict[Cell, Run]:

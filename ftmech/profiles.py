@@ -47,7 +47,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(40, 32, 20, 20, 128)),
         "reft": dict(lr=1e-5, **_loop(40, 32, 20, 20, 128)),
         "pcfg": _pcfg(c_trs=(0.0, 0.8, 1.0), seeded_c_trs=(1.0,), seeds=(0, 1), lrs={"eta_M": 1e-4, "eta_S": 1e-5},
-                      ft_steps=10, ft_eval_every=1, reft_steps=10, batch_size=16, eval_size=64, processes=1,
+                      ft_steps=10, ft_eval_every=2, reft_steps=10, batch_size=16, eval_size=64, processes=1,
                       prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60),
     }),
     Profile("cpu", "the default book on a 2-core CPU, about half an hour in all", "cpu", {
@@ -56,7 +56,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(2_000, 96, 100, 500, 1_000)),
         "reft": dict(lr=1e-5, **_loop(2_000, 96, 100, 500, 1_000)),
         "pcfg": _pcfg(c_trs=(0.0, 0.5, 0.8, 1.0), seeded_c_trs=(0.0, 0.8, 1.0), seeds=(0, 1, 2),
-                      lrs={"eta_M": 1e-4, "eta_S": 1e-5}, ft_steps=150, ft_eval_every=15, reft_steps=200,
+                      lrs={"eta_M": 1e-4, "eta_S": 1e-5}, ft_steps=150, ft_eval_every=30, reft_steps=200,
                       batch_size=96, eval_size=400, processes=2, prune_k=15, probe_steps=1_000, probe_train=2_000,
                       probe_test=500),
     }),
