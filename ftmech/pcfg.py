@@ -168,6 +168,8 @@ def fmt(values: Mapping[int, float | None], digits: int = 2) -> str:
 # %% ../nbs/09_pcfg.ipynb #c016
 def seed_curve(runs: Sequence[Run], metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     "(steps, mean, min, max) of `metric` over `runs`, on the steps every run logged it."
+    if not runs:
+        raise ValueError(f"no runs to draw {metric!r} from")
     tables = [{r["step"]: r[metric] for r in run.metrics() if metric in r} for run in runs]
     steps = sorted(set.intersection(*(set(t) for t in tables)))
     vals = np.array([[t[s] for s in steps] for t in tables], dtype=float)  # [runs, steps]
@@ -175,8 +177,10 @@ def seed_curve(runs: Sequence[Run], metric: str) -> tuple[np.ndarray, np.ndarray
 
 def plot_seed_curves(ax, groups: Mapping[str, Sequence[Run]], metric: str, log_x: bool = False, styles=None,
                      title: str | None = None, ylabel: str | None = None):
-    "One line per group (mean over its runs) with a min-max band; `log_x` for revival curves (step 0 dropped)."
+    "One line per non-empty group (mean over its runs) with a min-max band; `log_x` for revival curves (step 0 dropped)."
     for i, (label, runs) in enumerate(groups.items()):
+        if not runs:  # a combination the grid does not contain
+            continue
         steps, mean, lo, hi = seed_curve(runs, metric)
         if log_x:
             keep = steps > 0
