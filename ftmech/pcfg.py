@@ -15,14 +15,14 @@ from .plots import iterations_to
 from .store import Run, Store
 from .tasks import DataConfig
 from .utils import markdown_table
-from .train import (execute_many, finetune_config_of, mixed_ft_config, pretrain_config, pretrain_setup, reft_config,
+from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_config_of, mixed_ft_config, pretrain_config, pretrain_setup, reft_config,
                     scratch_config, scr_ft_config, swap_prior, train_config)
 
 # %% auto #0
 __all__ = ['JAILBREAK_FAMILIES', 'FT_METRICS', 'Cell', 'grid', 'pretrain_configs', 'pretrained', 'ft_data', 'ft_train',
-           'ft_config', 'finetuned', 'reft_train', 'revived', 'baselines', 'final', 'at_step', 'iters_to', 'by_seed',
-           'mean_spread', 'fmt', 'seed_curve', 'plot_seed_curves', 'runs_where', 'behaviour_figure', 'behaviour_values',
-           'behaviour_tables']
+           'ft_config', 'finetuned', 'reft_train', 'revived', 'baselines', 'map_in_processes', 'prune_job', 'probe_job',
+           'final', 'at_step', 'iters_to', 'by_seed', 'mean_spread', 'fmt', 'seed_curve', 'plot_seed_curves',
+           'runs_where', 'behaviour_figure', 'behaviour_values', 'behaviour_tables']
 
 # %% ../nbs/09_pcfg.ipynb #c006
 @dataclass(frozen=True, order=True)
@@ -128,6 +128,33 @@ def baselines(store: Store, swapped: Run, ft_run: Run, p: Mapping[str, Any], see
     return dict(zip(keys, runs))
 
 # %% ../nbs/09_pcfg.ipynb #c013
+def map_in_processes(fn, jobs: Sequence[tuple], processes: int = 1) -> list:
+    "[fn(*job) for job in jobs], computed in `processes` single-threaded spawned processes when > 1."
+    if processes <= 1 or len(jobs) < 2:
+        return [fn(*job) for job in jobs]
+    import concurrent.futures as cf, multiprocessing as mp
+    import torch
+    with cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn"), initializer=torch.set_num_threads,
+                                initargs=(1,)) as pool:
+        return list(pool.map(fn, *zip(*jobs)))
+
+def prune_job(store_root: str, run_id: str, eval_size: int, ks: Sequence[int]) -> list[dict]:
+    "Pruning curve of a fine-tuned run: saliency of its pretraining loss on a fresh batch (seed 1), metrics on its held-out sets."
+    from ftmech.prune import prune_curve
+    run = Store(store_root).get(run_id)
+    evals = build_eval_sets(run.config["evals"], eval_size, seed=0)  # the held-out sets of the training logs
+    saliency_batch = build_eval_sets(run.config["evals"], eval_size, seed=1)["acc_pt_cte0"]
+    metrics = {name: (lambda m, b=b: float(accuracy(m, b))) for name, b in evals.items()}
+    return prune_curve(run.load_model(), lambda m: loss_fn(m, saliency_batch, "answer"), metrics, ks)
+
+def probe_job(store_root: str, run_id: str, train: Mapping[str, Mapping], test: Mapping[str, Mapping], steps: int,
+              control: bool) -> dict[str, list[dict]]:
+    "Per-block probe accuracy of a run's model for every target of `train`/`test` ({target: rows of probe_layers})."
+    from ftmech.probe import probe_layers
+    model = Store(store_root).get(run_id).load_model()
+    return {t: probe_layers(model, train[t], test[t], model.cfg.vocab_size, steps=steps, control=control) for t in train}
+
+# %% ../nbs/09_pcfg.ipynb #c015
 def final(run: Run, metric: str) -> float:
     "A metric at the end of training."
     return float(run.final_metrics()[metric])
@@ -165,7 +192,7 @@ def fmt(values: Mapping[int, float | None], digits: int = 2) -> str:
     tail = f" ({n}/{len(values)})" if n < len(values) else ""
     return f"{m:.{digits}f}" + (f" ± {s:.{digits}f}" if len(values) > 1 else "") + tail
 
-# %% ../nbs/09_pcfg.ipynb #c016
+# %% ../nbs/09_pcfg.ipynb #c018
 def seed_curve(runs: Sequence[Run], metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     "(steps, mean, min, max) of `metric` over `runs`, on the steps every run logged it."
     if not runs:
@@ -194,7 +221,7 @@ def plot_seed_curves(ax, groups: Mapping[str, Sequence[Run]], metric: str, log_x
     ax.set(ylim=(-0.02, 1.02), xlabel="iteration", ylabel=ylabel or metric, title=title or metric)
     return ax
 
-# %% ../nbs/09_pcfg.ipynb #c018
+# %% ../nbs/09_pcfg.ipynb #c020
 FT_METRICS = {"acc_ft_cte0": "O_FT, C_Te=0", "acc_ft_cte1": "O_FT, C_Te=1", "acc_pt_cte0": "O_PT, C_Te=0",
               "acc_pt_cte1": "O_PT, C_Te=1"}
 

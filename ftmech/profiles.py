@@ -52,7 +52,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
     }),
     Profile("cpu", "the default book on a 2-core CPU, about half an hour in all", "cpu", {
         "data": dict(n_lengths=50_000, n_labels=20_000, window=250, seed=0),
-        "pretrain": dict(_PT_SMALL, priors=("low", "medium", "high"), lr=1e-3, **_loop(3_000, 96, 250, 500, 1_000)),
+        "pretrain": dict(_PT_SMALL, priors=("low", "medium", "high"), lr=1e-3, **_loop(3_000, 96, 500, 500, 1_000)),
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(2_000, 96, 100, 500, 1_000)),
         "reft": dict(lr=1e-5, **_loop(2_000, 96, 100, 500, 1_000)),
         "pcfg": _pcfg(c_trs=(0.0, 0.5, 0.8, 1.0), seeded_c_trs=(0.0, 0.8, 1.0), seeds=(0, 1, 2),
