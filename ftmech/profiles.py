@@ -50,7 +50,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       ft_steps=10, ft_eval_every=2, reft_steps=10, batch_size=16, eval_size=64, processes=1,
                       prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60),
     }),
-    Profile("cpu", "the default book on a 2-core CPU, about half an hour in all", "cpu", {
+    Profile("cpu", "the default book on a 2-core CPU, about 45 minutes in all", "cpu", {
         "data": dict(n_lengths=50_000, n_labels=20_000, window=250, seed=0),
         "pretrain": dict(_PT_SMALL, priors=("low", "medium", "high"), lr=1e-3, **_loop(3_000, 96, 500, 500, 1_000)),
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(2_000, 96, 100, 500, 1_000)),
