@@ -247,6 +247,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'ftmech.train._groups': ('train.html#_groups', 'ftmech/train.py'),
                               'ftmech.train._probe_step_seconds': ('train.html#_probe_step_seconds', 'ftmech/train.py'),
                               'ftmech.train._pt_task': ('train.html#_pt_task', 'ftmech/train.py'),
+                              'ftmech.train._revival_config': ('train.html#_revival_config', 'ftmech/train.py'),
                               'ftmech.train._revival_grid': ('train.html#_revival_grid', 'ftmech/train.py'),
                               'ftmech.train._start_member': ('train.html#_start_member', 'ftmech/train.py'),
                               'ftmech.train._train_group': ('train.html#_train_group', 'ftmech/train.py'),

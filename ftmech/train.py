@@ -370,7 +370,11 @@ def reft_config(ft_run: Run, train: TrainConfig) -> dict:
     ft_lr = ft_run.config["train"]["lr"]
     if not train.lr < ft_lr:
         raise ValueError(f"reverse fine-tuning needs a learning rate below the fine-tuning one ({ft_lr}), got {train.lr}")
-    return _config("reft", ft_run.model_config(), _pt_task(ft_run.config), replace(train, loss="answer"),
+    return _revival_config("reft", ft_run, train)
+
+def _revival_config(protocol: str, ft_run: Run, train: TrainConfig) -> dict:
+    "Training on the pretraining task of `ft_run` (its evaluation sets, a log-spaced evaluation grid): reFT and baselines."
+    return _config(protocol, ft_run.model_config(), _pt_task(ft_run.config), replace(train, loss="answer"),
                    ft_run.config["evals"], pt_operand=ft_run.config["pt_operand"], **_revival_grid(train))
 
 def _revival_grid(train: TrainConfig) -> dict:
@@ -383,8 +387,7 @@ def reverse_finetune(store: Store, ft_run: Run, train: TrainConfig, **run_kw) ->
 
 def scratch_config(ft_run: Run, train: TrainConfig) -> dict:
     "Config of Scr.: a random model trained on the reverse fine-tuning data of `ft_run` (the same evaluation sets)."
-    return _config("scratch", ft_run.model_config(), _pt_task(ft_run.config), replace(train, loss="answer"),
-                   ft_run.config["evals"], pt_operand=ft_run.config["pt_operand"], **_revival_grid(train))
+    return _revival_config("scratch", ft_run, train)
 
 def scratch(store: Store, ft_run: Run, train: TrainConfig, **run_kw) -> Run:
     "Scr.: a random model trained on the reverse fine-tuning data of `ft_run` (the same evaluation sets)."
@@ -399,8 +402,7 @@ def swap_prior(data: DataConfig, x: str = "a", y: str = "b") -> DataConfig:
 
 def scr_ft_config(ft_run: Run, train: TrainConfig) -> dict:
     "Config of the second stage of Scr.+FT: the reverse fine-tuning recipe of `ft_run`, run from a swapped-prior model."
-    return _config("scr_ft", ft_run.model_config(), _pt_task(ft_run.config), replace(train, loss="answer"),
-                   ft_run.config["evals"], pt_operand=ft_run.config["pt_operand"], **_revival_grid(train))
+    return _revival_config("scr_ft", ft_run, train)
 
 def scratch_then_finetune(store: Store, pt_run: Run, ft_run: Run, train: TrainConfig, **run_kw) -> Run:
     "Scr.+FT: pretrain like `pt_run` with a and b exchanged in the prior, then the reverse fine-tuning recipe."
