@@ -60,7 +60,8 @@ def test_resume_after_hard_kill_matches_uninterrupted(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "ftmech.train", *args, "--profile", "smoke", "--quiet",
                              "--store", str(killed)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
-    while not list(killed.glob("*/ckpt-*")) and time.time() < deadline and proc.poll() is None:
+    # state.json is written after the checkpoint directory is in place: wait for it, not for the directory
+    while not list(killed.glob("*/state.json")) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
