@@ -43,6 +43,7 @@ class ModelConfig:
     rope_base: float = 10_000.0
     norm_eps: float = 1e-5
     init_std: float = 0.02
+    d_vocab_out: int | None = None  # output classes when they differ from the input vocabulary (compiled models)
 
     def __post_init__(self):
         for name in ("vocab_size", "n_ctx", "d_model", "n_layers", "n_heads"):
@@ -61,6 +62,10 @@ class ModelConfig:
         d_mlp = 4 * self.d_model if self.d_mlp is None else self.d_mlp
         object.__setattr__(self, "d_mlp", self._per_layer("d_mlp", d_mlp, int))
         object.__setattr__(self, "attn_layers", self._per_layer("attn_layers", self.attn_layers, bool))
+        if self.d_vocab_out is not None and (not isinstance(self.d_vocab_out, int) or self.d_vocab_out < 1):
+            raise ValueError(f"d_vocab_out must be a positive integer or None, got {self.d_vocab_out!r}")
+        if self.d_vocab_out is not None and self.tie_embeddings:
+            raise ValueError("tie_embeddings needs the output vocabulary to be the input one; unset d_vocab_out")
         if any(w < 0 for w in self.d_mlp):
             raise ValueError(f"d_mlp widths must be >= 0, got {list(self.d_mlp)}")
 
@@ -78,7 +83,15 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         "JSON-friendly dict; `ModelConfig(**d)` rebuilds the config."
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+        d = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+        if d["d_vocab_out"] is None:  # omitted at its default, so the run ids of earlier configs do not change
+            del d["d_vocab_out"]
+        return d
+
+    @property
+    def n_outputs(self) -> int:
+        "Width of the logits: d_vocab_out, or vocab_size."
+        return self.d_vocab_out or self.vocab_size
 
 def mingpt_config(vocab_size: int, n_ctx: int, d_model: int = 192, n_layers: int = 6, n_heads: int = 6,
                   **kw) -> ModelConfig:
@@ -264,7 +277,7 @@ class Transformer(nn.Module):
         self.hook_pos_embed = HookPoint()  # [batch, pos, d_model]
         self.blocks = nn.ModuleList(Block(cfg, l, lead) for l in range(cfg.n_layers))
         self.ln_final = Norm(cfg.norm, cfg.d_model, cfg.norm_eps, cfg.bias, lead)
-        self.unembed = None if cfg.tie_embeddings else Linear(cfg.d_model, cfg.vocab_size, cfg.bias, lead)
+        self.unembed = None if cfg.tie_embeddings else Linear(cfg.d_model, cfg.n_outputs, cfg.bias, lead)
         if cfg.pos == "rotary":
             cos, sin = rotary_tables(cfg.n_ctx, cfg.head_dim, cfg.rope_base)
             self.register_buffer("rope_cos", cos, persistent=False)
