@@ -207,18 +207,29 @@ class MLPPart:
 
 def _head(space: ResidualSpace, sel: Select, values: Mapping[str, set], bos_score: float, coldness: float,
           label: str) -> tuple[Head, int]:
-    "Query/key maps scoring `coldness` where `sel` holds, `bos_score * coldness` on BOS; value/output left empty."
+    """Query/key maps scoring 0 where `sel` holds, -coldness where it does not, -bos_score * coldness on BOS.
+
+    Each key value's row is written with whichever is sparser, `-c + c [pred]` (via `one`) or `-c [not pred]`:
+    noise on the residual reaches the score through every nonzero query weight, and SelectorWidth needs selected
+    keys and BOS to score the same. A query at the BOS position scores every other key -coldness."""
     d = len(space.labels)
     keys, queries = _sorted(values[sel.keys.label]), _sorted(values[sel.queries.label])
     n = len(keys) + 1  # one head dimension per key value, plus BOS
     q, k = torch.zeros(n, d), torch.zeros(n, d)
     for j, kv in enumerate(keys):
         k[j, space.dim(sel.keys.label, kv)] = 1.0
-        for qv in queries:
-            if sel.predicate(kv, qv):
+        holds = [qv for qv in queries if sel.predicate(kv, qv)]
+        if len(holds) <= len(queries) - len(holds):  # -c everywhere (BOS query included), +c where it holds
+            q[j, space.dim(*ONE)] = -coldness
+            for qv in holds:
                 q[j, space.dim(sel.queries.label, qv)] = coldness
+        else:  # -c where it does not hold, and at the BOS query
+            q[j, space.dim(*BOS_FLAG)] = -coldness
+            for qv in queries:
+                if qv not in holds:
+                    q[j, space.dim(sel.queries.label, qv)] = -coldness
     k[n - 1, space.dim(*BOS_FLAG)] = 1.0
-    q[n - 1, space.dim(*ONE)] = bos_score * coldness
+    q[n - 1, space.dim(*ONE)] = -bos_score * coldness
     return Head(label, q, k, torch.zeros(0, d), torch.zeros(d, 0)), n
 
 def aggregate_head(space: ResidualSpace, e: Aggregate, values: Mapping[str, set], coldness: float) -> Head:
@@ -235,7 +246,7 @@ def aggregate_head(space: ResidualSpace, e: Aggregate, values: Mapping[str, set]
 
 def width_head(space: ResidualSpace, e: SelectorWidth, values: Mapping[str, set], coldness: float) -> Head:
     "The head of a SelectorWidth: BOS scores like a selected key, so the BOS flag's weight is 1/(width+1)."
-    head, _ = _head(space, e.selector, values, 1.0, coldness, e.label)
+    head, _ = _head(space, e.selector, values, 0.0, coldness, e.label)
     d = len(space.labels)
     head.v, head.o = torch.zeros(1, d), torch.zeros(d, 1)
     head.v[0, space.dim(*BOS_FLAG)] = 1.0
@@ -265,26 +276,32 @@ def table_mlp(space: ResidualSpace, e: SOp, inputs: Sequence[SOp], f: Callable, 
     return MLPPart(e.label, W_in, b_in, W_out)
 
 def discretising_mlp(space: ResidualSpace, e: SOp, source: tuple, xs: Sequence[float], f: Callable,
-                     exactness: float) -> MLPPart:
-    "out(x) = f(x_0) + sum_i step_i(x) (f(x_i) - f(x_i-1)); step i rises at the midpoint over 1/exactness of the gap."
+                     exactness: float, at_bos: float = 0.0, unit_scale: float = 1.0) -> MLPPart:
+    """out(x) = f(x_n) - sum_i down_i(x) (f(x_i) - f(x_i-1)), down_i falling from 1 to 0 across the midpoint of gap i.
+
+    Each down_i is a pair of ReLUs whose ramp spans 1/exactness of its gap, so every known value is read exactly.
+    down_i's units are 0 for x above its midpoint: only the few steps above x are active, which keeps hidden
+    activations small. `at_bos` is the input's value at the BOS position: units that would be on there get just
+    enough of the BOS flag to switch them off (a large multiple of the flag would amplify any noise on it).
+    `unit_scale` divides the hidden units (and multiplies W_out) without changing the function."""
     d = len(space.labels)
     xs = sorted(float(x) for x in xs)
     outs = [_write(space, e, _apply(e, f, x)) for x in xs]
     n = 2 * (len(xs) - 1) + 1
     W_in, b_in, W_out = torch.zeros(n, d), torch.zeros(n), torch.zeros(d, n)
-    span = max(abs(xs[0]), abs(xs[-1]), 1.0)
-    W_in[0, space.dim(*ONE)], W_in[0, space.dim(*BOS_FLAG)] = 1.0, -1.0  # 1 except at BOS: carries f(x_0)
-    W_out[:, 0] = outs[0]
+    W_in[0, space.dim(*ONE)], W_in[0, space.dim(*BOS_FLAG)] = 1.0, -1.0  # 1 except at BOS: carries f(x_n)
+    W_out[:, 0] = outs[-1]
     for i in range(1, len(xs)):
         slope = exactness / (xs[i] - xs[i - 1])
         mid = (xs[i] + xs[i - 1]) / 2
-        off = slope * 2 * span + 1  # enough to hold both units at 0 on BOS, whatever x is there
-        for j, shift in ((2 * i - 1, 0.5), (2 * i, -0.5)):  # relu(s(x-m)+.5) - relu(s(x-m)-.5): 0 -> 1 around m
-            W_in[j, space.dim(*source)] = slope
-            W_in[j, space.dim(*BOS_FLAG)] = -off
-            b_in[j] = -slope * mid + shift
-        W_out[:, 2 * i - 1] = outs[i] - outs[i - 1]
-        W_out[:, 2 * i] = -(outs[i] - outs[i - 1])
+        off = max(0.0, slope * (mid - at_bos) + 1.5)  # the upper unit's value at BOS, plus a margin
+        for j, shift in ((2 * i - 1, 0.5), (2 * i, -0.5)):  # relu(s(m-x)+.5) - relu(s(m-x)-.5): 1 -> 0 around m
+            W_in[j, space.dim(*source)] = -slope / unit_scale
+            if off > 1.5:
+                W_in[j, space.dim(*BOS_FLAG)] = -off / unit_scale
+            b_in[j] = (slope * mid + shift) / unit_scale
+        W_out[:, 2 * i - 1] = -(outs[i] - outs[i - 1]) * unit_scale
+        W_out[:, 2 * i] = (outs[i] - outs[i - 1]) * unit_scale
     return MLPPart(e.label, W_in, b_in, W_out)
 
 # %% ../nbs/11_compiler.ipynb #c025
@@ -299,7 +316,7 @@ def build_parts(graph: Graph, values: Mapping[str, set | None], levels: Mapping[
             parts.setdefault(levels[label] - 1, []).append(width_head(space, e, values, coldness))
             xs = [1.0 / (w + 1) for w in sorted(values[label])]
             parts.setdefault(levels[label], []).append(
-                discretising_mlp(space, e, (label, "width-attn"), xs, lambda x: round(1 / x - 1), exactness))
+                discretising_mlp(space, e, (label, "width-attn"), xs, lambda x: round(1 / x - 1), exactness, at_bos=1.0))
         elif isinstance(e, Map) and e.inner.encoding == NUMERICAL:
             if values[e.inner.label] is None:
                 _fail(e, f"its numerical input {e.inner.label!r} has too many possible values to discretise")
