@@ -26,7 +26,8 @@ from .train import TrainingDiverged
 # %% auto #0
 __all__ = ['LETTERS', 'PROGRAMS', 'ANSWER_POS', 'SMALLER_PT', 'SMALLER_FT', 'EVAL_SEED', 'METRICS', 'TracrTask', 'sample',
            'program_for', 'compiled', 'start_model', 'accuracy', 'tracr_train_config', 'run_config', 'eval_sets',
-           'evaluate', 'train_run']
+           'evaluate', 'train_run', 'attention_mass', 'pattern_similarity', 'describe_weight', 'prune_job', 'task_of',
+           'compile_cfg', 'train_all', 'finetuned', 'revival_grid', 'revived', 'scratch_then_finetune']
 
 # %% ../nbs/12_tracr.ipynb #c006
 LETTERS = tuple("abcdefghijklmnopqrstuvwxyz")
@@ -217,3 +218,110 @@ def train_run(store: Store, config: Mapping[str, Any], parent: Run | str | None 
             return run
     run.finish(model, metrics, tc.steps)
     return run
+
+# %% ../nbs/12_tracr.ipynb #c019
+@torch.no_grad()
+def attention_mass(model: Transformer, tokens: torch.Tensor, block: int, letter: int, query: int = ANSWER_POS,
+                   head: int = 0) -> float:
+    "Mean attention weight from position `query` to the keys holding letter index `letter` (tokens [n, pos])."
+    _, cache = model.run_with_cache(tokens.to(model.device), names_filter=f"blocks.{block}.attn.hook_pattern")
+    pattern = cache[f"blocks.{block}.attn.hook_pattern"][:, head, query]  # [n, key]
+    return float((pattern * (tokens.to(model.device) == letter + 1)).sum(-1).mean())
+
+@torch.no_grad()
+def pattern_similarity(model: Transformer, reference: Transformer, tokens: torch.Tensor, block: int,
+                       head: int = 0) -> float:
+    "1 - mean total-variation distance between the two models' attention rows (all queries but BOS) in `block`."
+    name = f"blocks.{block}.attn.hook_pattern"
+    a = model.run_with_cache(tokens, names_filter=name)[1][name][:, head, 1:]  # [n, query, key]
+    b = reference.run_with_cache(tokens, names_filter=name)[1][name][:, head, 1:]
+    return float(1 - 0.5 * (a - b).abs().sum(-1).mean())
+
+# %% ../nbs/12_tracr.ipynb #c022
+def describe_weight(unit: Unit, residual_labels: Sequence[str], cfg: ModelConfig) -> str:
+    "A readable name for a pruned weight of a compiled model: block, matrix, head/unit and residual labels."
+    parts = unit.param.split(".")
+    block = int(parts[1])
+    if len(unit.index) != 2:
+        return f"B{block} {unit}"
+    row, col = unit.index
+    if unit.param.endswith("attn.qkv.weight"):
+        inner = cfg.n_heads * cfg.head_dim
+        which, rest = divmod(row, inner)
+        head, dim = divmod(rest, cfg.head_dim)
+        return f"B{block} W_{'QKV'[which]} h{head}[{dim}] <- {residual_labels[col]}"
+    if unit.param.endswith("attn.out.weight"):
+        head, dim = divmod(col, cfg.head_dim)
+        return f"B{block} W_O h{head}[{dim}] -> {residual_labels[row]}"
+    if unit.param.endswith("mlp.W_in.weight"):
+        return f"B{block} MLP in n{row} <- {residual_labels[col]}"
+    if unit.param.endswith("mlp.W_out.weight"):
+        return f"B{block} MLP out n{col} -> {residual_labels[row]}"
+    return f"B{block} {unit}"
+
+# %% ../nbs/12_tracr.ipynb #c025
+def prune_job(store_root: str, run_id: str, ks: Sequence[int], unit: str = "weight") -> list[dict]:
+    "Pruning curve of a Tracr FT run: top-K weights (or neurons) by the PT loss's gradient x weight."
+    from ftmech.prune import prune_curve, saliency
+    run = Store(store_root).get(run_id)
+    task, size = TracrTask(**run.config["task"]), run.config["train"]["eval_size"]
+    evals = eval_sets(task, size)
+    batch = sample(task, size, 0.0, np.random.default_rng([EVAL_SEED, 7]))
+    metrics = {f"acc_{t}_{n}": (lambda m, b=b, t=t: accuracy(m, b, t)) for n, b in evals.items() for t in ("pt", "ft")}
+    loss = lambda m: F.cross_entropy(m(batch["tokens"])[:, ANSWER_POS], batch["pt"])
+    model = run.load_model()
+    rows = prune_curve(model, loss, metrics, ks, unit=unit)
+    labels = compiled(task).residual_labels
+    ranked = saliency(model, loss, unit)[:max(ks)]
+    names = [describe_weight(u, labels, model.cfg) for u in ranked]
+    return [dict(r, names=names[:r["k"]]) for r in rows]
+
+# %% ../nbs/12_tracr.ipynb #c028
+def task_of(p: Mapping[str, Any], program: str) -> TracrTask:
+    "The profile's task for `program`."
+    if program == "counter":
+        return TracrTask("counter", p["counter_len"], p["counter_letters"], p["offset"])
+    return TracrTask("max_identifier", p["maxid_len"], p["maxid_letters"], p["offset"])
+
+def compile_cfg(p: Mapping[str, Any], seed: int, operand: str = "a") -> dict:
+    "How the start weights are made: compiled with the profile's settings, noise drawn from `seed`."
+    return dict(operand=operand, coldness=float(p["coldness"]), exactness=float(p["exactness"]),
+                noise_std=float(p["noise_std"]), noise_seed=int(seed))
+
+def _train_job(root: str, config: dict, parent: str | None) -> str:
+    "Train one run in a worker process; returns its id."
+    return train_run(Store(root), config, parent).id
+
+def train_all(store: Store, items: Sequence[tuple[dict, str | None]], processes: int = 1) -> list[Run]:
+    "Train every (config, parent id) — in `processes` single-threaded processes when > 1 — and return the runs."
+    from ftmech.pcfg import map_in_processes
+    todo = [(str(store.root), c, par) for c, par in items if not store.run(c, par).complete]
+    map_in_processes(_train_job, todo, processes)
+    return [store.run(c, par) for c, par in items]
+
+def finetuned(store: Store, p: Mapping[str, Any], program: str) -> dict[tuple[str, float, int], Run]:
+    "{(lr name, C_Tr, seed): FT run} over the profile's LRs, C_Trs and seeds."
+    task = task_of(p, program)
+    keys = [(lr, float(c), s) for lr in p["lrs"] for c in p["c_trs"] for s in p["seeds"]]
+    items = [(run_config("tracr-ft", task, "ft", c, tracr_train_config(p, p["lrs"][lr], s), compile_cfg(p, s)), None)
+             for lr, c, s in keys]
+    return dict(zip(keys, train_all(store, items, p["processes"])))
+
+def revival_grid(p: Mapping[str, Any]) -> list[int]:
+    "Log-spaced evaluation steps for revival curves."
+    from ftmech.optim import log_steps
+    return log_steps(p["steps"], per_decade=8, start=min(10, p["steps"]))
+
+def revived(store: Store, p: Mapping[str, Any], fts: Mapping[tuple[str, float, int], Run]) -> dict[tuple[str, str, int], Run]:
+    "{(FT LR name, reFT LR name, seed): reFT run} of the Counter FT runs at C_Tr = reft_c_tr."
+    task, keys = task_of(p, "counter"), [(f, r, s) for f, r in p["reft_pairs"] for s in p["seeds"]]
+    items = [(run_config("tracr-reft", task, "pt", 0.0, tracr_train_config(p, p["lrs"][r], s), eval_steps=revival_grid(p)),
+              fts[(f, float(p["reft_c_tr"]), s)].id) for f, r, s in keys]
+    return dict(zip(keys, train_all(store, items, p["processes"])))
+
+def scratch_then_finetune(store: Store, p: Mapping[str, Any]) -> dict[tuple[str, int], Run]:
+    "{(LR name, seed): Scr.+FT run}: the Counter compiled to count b (plus noise), trained to count a."
+    task, keys = task_of(p, "counter"), [(r, s) for r in p["scr_ft_lrs"] for s in p["seeds"]]
+    items = [(run_config("tracr-scr-ft", task, "pt", 0.0, tracr_train_config(p, p["lrs"][r], s), compile_cfg(p, s, "b"),
+                         eval_steps=revival_grid(p)), None) for r, s in keys]
+    return dict(zip(keys, train_all(store, items, p["processes"])))
