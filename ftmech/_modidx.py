@@ -178,6 +178,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'ftmech.profiles': { 'ftmech.profiles.Profile': ('profiles.html#profile', 'ftmech/profiles.py'),
                                  'ftmech.profiles._loop': ('profiles.html#_loop', 'ftmech/profiles.py'),
                                  'ftmech.profiles._pcfg': ('profiles.html#_pcfg', 'ftmech/profiles.py'),
+                                 'ftmech.profiles._tracr': ('profiles.html#_tracr', 'ftmech/profiles.py'),
                                  'ftmech.profiles.profile_params': ('profiles.html#profile_params', 'ftmech/profiles.py')},
             'ftmech.prune': { 'ftmech.prune.Unit': ('prune.html#unit', 'ftmech/prune.py'),
                               'ftmech.prune.Unit.__str__': ('prune.html#unit.__str__', 'ftmech/prune.py'),

@@ -15,7 +15,7 @@ import torch
 from .model import ModelConfig, Transformer
 from . import rasp
 from .rasp import (CATEGORICAL, NUMERICAL, Aggregate, Full, Map, RASPExpr, Select, SelectorWidth, SequenceMap,
-                         SOp, walk)
+                         SOp, evaluate, walk)
 
 # %% auto #0
 __all__ = ['MAX_VALUES', 'ONE', 'BOS_FLAG', 'CompileError', 'validate', 'Graph', 'build_graph', 'value_sets', 'allocate_layers',
@@ -433,9 +433,14 @@ def assemble(graph: Graph, values: Mapping[str, set | None], levels: Mapping[str
         else:
             for i, v in enumerate(out_values):
                 model.unembed.weight[i, space.dim(out.label, v)] = 1.0
-    where = {l: ("embedding" if s < 0 else f"block {s // 2} {'attention' if s % 2 == 0 else 'MLP'}")
-             for l, s in levels.items() if isinstance(graph.nodes[l], SOp)}
-    return CompiledModel(model.eval(), list(vocab), bos, out_values, list(space.labels), where, max_seq_len)
+    def where(label: str, s: int) -> str:
+        if s < 0:
+            return "embedding"
+        if isinstance(graph.nodes[label], SelectorWidth):
+            return f"block {s // 2} attention + MLP"
+        return f"block {s // 2} {'attention' if s % 2 == 0 else 'MLP'}"
+    layout = {l: where(l, s) for l, s in levels.items() if isinstance(graph.nodes[l], SOp)}
+    return CompiledModel(model.eval(), list(vocab), bos, out_values, list(space.labels), layout, max_seq_len)
 
 # %% ../nbs/11_compiler.ipynb #c029
 def compile_rasp(program: SOp, vocab: Sequence[Any], max_seq_len: int, compiler_bos: str = "BOS",

@@ -34,6 +34,15 @@ def _pcfg(**kw) -> dict:
                 grad_clip=1.0)
     return {**base, **kw}
 
+def _tracr(**kw) -> dict:
+    "Tracr-chapter parameters: the paper's LRs (App. C.1), SGD + momentum, warmup 20% (2K of 10K), our decisions."
+    base = dict(counter_letters=9, maxid_len=10, maxid_letters=26, offset=1, coldness=10.0, exactness=5.0,
+                noise_std=3e-4, noise_stds=(0.0, 1e-4, 3e-4, 1e-3, 3e-3),
+                lrs={"eta_L": 1e-1, "eta_M": 1e-2, "eta_S": 1e-3, "eta_VS": 1e-4}, momentum=0.9, warmup=0.2,
+                grad_clip=1.0, reft_c_tr=0.0, reft_pairs=(("eta_M", "eta_M"), ("eta_M", "eta_S"), ("eta_M", "eta_VS"),
+                                                          ("eta_L", "eta_VS")), scr_ft_lrs=("eta_M", "eta_S", "eta_VS"))
+    return {**base, **kw}
+
 def _loop(steps: int, batch_size: int, eval_every: int, ckpt_every: int, eval_size: int) -> dict:
     "Loop sizes plus the optimisation settings every protocol shares (warmup 20%, wd 0.1, clip 1.0, seed 0)."
     return dict(steps=steps, batch_size=batch_size, eval_every=eval_every, ckpt_every=ckpt_every,
@@ -49,6 +58,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "pcfg": _pcfg(c_trs=(0.0, 0.8, 1.0), seeded_c_trs=(1.0,), seeds=(0, 1), lrs={"eta_M": 1e-4, "eta_S": 1e-5},
                       ft_steps=10, ft_eval_every=2, reft_steps=10, batch_size=16, eval_size=64, processes=1,
                       prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60),
+        "tracr": _tracr(counter_len=8, maxid_len=6, maxid_letters=10, c_trs=(0.0, 1.0), seeds=(0,), steps=30,
+                        eval_every=10, ckpt_evals=3, batch_size=32, eval_size=100, prune_k=3, processes=1, check_len=4),
     }),
     Profile("cpu", "the default book on a 2-core CPU, about 45 minutes in all", "cpu", {
         "data": dict(n_lengths=50_000, n_labels=20_000, window=250, seed=0),
@@ -59,6 +70,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       lrs={"eta_M": 1e-4, "eta_S": 1e-5}, ft_steps=150, ft_eval_every=30, reft_steps=200,
                       batch_size=96, eval_size=400, processes=2, prune_k=15, probe_steps=1_000, probe_train=2_000,
                       probe_test=500),
+        "tracr": _tracr(counter_len=20, c_trs=(0.0, 0.5, 1.0), seeds=(0, 1), steps=500, eval_every=50, ckpt_evals=5,
+                        batch_size=96, eval_size=500, prune_k=10, processes=2, check_len=5),
     }),
     Profile("paper", "the paper's sizes (spec §8), for a GPU", "cuda", {
         "data": dict(n_lengths=200_000, n_labels=100_000, window=250, seed=0),
@@ -71,6 +84,9 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       ft_steps=10_000, ft_eval_every=250, reft_steps=10_000, batch_size=96, eval_size=2_000,
                       processes=1, prune_k=100, probe_steps=4_000, probe_train=20_000, probe_test=2_000,
                       index_c_trs=(0.0, 0.5, 0.8, 1.0), jail_priors=("low", "medium", "high"), jail_pt_steps=200_000),
+        "tracr": _tracr(counter_len=46, c_trs=(0.0, 0.2, 0.5, 0.6, 0.8, 0.9, 1.0), seeds=(0, 1, 2), steps=10_000,
+                        eval_every=250, ckpt_evals=4, batch_size=96, eval_size=2_000, prune_k=20, processes=1,
+                        check_len=6),
     }),
 ]})
 

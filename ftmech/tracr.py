@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .compiler import CompiledModel, compile_rasp
-from .model import ModelConfig, Transformer
+from .model import ModelConfig, Transformer, resolve_device
 from .optim import TrainConfig, lr_at, make_optimizer
 from .prune import Unit
 from .rasp import make_counter, make_max_identifier
@@ -173,7 +173,7 @@ def evaluate(model: Transformer, evals: Mapping[str, Mapping[str, torch.Tensor]]
 
 # %% ../nbs/12_tracr.ipynb #c016
 def train_run(store: Store, config: Mapping[str, Any], parent: Run | str | None = None,
-              progress: bool = False, stop_after: int | None = None) -> Run:
+              progress: bool = False, stop_after: int | None = None, device: str | None = None) -> Run:
     "Train (or resume, or load) the run of `config`, starting from `parent`'s model or the compiled weights."
     run = store.run(config, parent)
     if run.complete:
@@ -185,6 +185,7 @@ def train_run(store: Store, config: Mapping[str, Any], parent: Run | str | None 
         model = start_model(task, config["compile"])
     else:
         raise ValueError("a Tracr run needs a parent run or a 'compile' entry in its config")
+    model = model.to(resolve_device(device or "cpu"))
     run.create()
     opt = make_optimizer(model, tc)
     resumed = run.resume_state(model, opt)
@@ -199,7 +200,7 @@ def train_run(store: Store, config: Mapping[str, Any], parent: Run | str | None 
         for g in opt.param_groups:
             g["lr"] = lr_at(step, tc)
         model.train()
-        loss = F.cross_entropy(model(batch["tokens"])[:, ANSWER_POS], batch[target])
+        loss = F.cross_entropy(model(batch["tokens"].to(model.device))[:, ANSWER_POS], batch[target].to(model.device))
         if not torch.isfinite(loss):
             raise TrainingDiverged(f"run {run.id}: loss is {loss.item()} at step {step}")
         opt.zero_grad()
@@ -216,7 +217,7 @@ def train_run(store: Store, config: Mapping[str, Any], parent: Run | str | None 
             run.save_checkpoint(model, opt, done, metrics)
         if stop_after is not None and done == stop_after:
             return run
-    run.finish(model, metrics, tc.steps)
+    run.finish(model.cpu(), metrics, tc.steps)
     return run
 
 # %% ../nbs/12_tracr.ipynb #c019
@@ -288,14 +289,14 @@ def compile_cfg(p: Mapping[str, Any], seed: int, operand: str = "a") -> dict:
     return dict(operand=operand, coldness=float(p["coldness"]), exactness=float(p["exactness"]),
                 noise_std=float(p["noise_std"]), noise_seed=int(seed))
 
-def _train_job(root: str, config: dict, parent: str | None) -> str:
+def _train_job(root: str, config: dict, parent: str | None, device: str) -> str:
     "Train one run in a worker process; returns its id."
-    return train_run(Store(root), config, parent).id
+    return train_run(Store(root), config, parent, device=device).id
 
-def train_all(store: Store, items: Sequence[tuple[dict, str | None]], processes: int = 1) -> list[Run]:
+def train_all(store: Store, items: Sequence[tuple[dict, str | None]], processes: int = 1, device: str = "cpu") -> list[Run]:
     "Train every (config, parent id) — in `processes` single-threaded processes when > 1 — and return the runs."
     from ftmech.pcfg import map_in_processes
-    todo = [(str(store.root), c, par) for c, par in items if not store.run(c, par).complete]
+    todo = [(str(store.root), c, par, device) for c, par in items if not store.run(c, par).complete]
     map_in_processes(_train_job, todo, processes)
     return [store.run(c, par) for c, par in items]
 
@@ -305,7 +306,7 @@ def finetuned(store: Store, p: Mapping[str, Any], program: str) -> dict[tuple[st
     keys = [(lr, float(c), s) for lr in p["lrs"] for c in p["c_trs"] for s in p["seeds"]]
     items = [(run_config("tracr-ft", task, "ft", c, tracr_train_config(p, p["lrs"][lr], s), compile_cfg(p, s)), None)
              for lr, c, s in keys]
-    return dict(zip(keys, train_all(store, items, p["processes"])))
+    return dict(zip(keys, train_all(store, items, p["processes"], p.get("device", "cpu"))))
 
 def revival_grid(p: Mapping[str, Any]) -> list[int]:
     "Log-spaced evaluation steps for revival curves."
@@ -317,11 +318,11 @@ def revived(store: Store, p: Mapping[str, Any], fts: Mapping[tuple[str, float, i
     task, keys = task_of(p, "counter"), [(f, r, s) for f, r in p["reft_pairs"] for s in p["seeds"]]
     items = [(run_config("tracr-reft", task, "pt", 0.0, tracr_train_config(p, p["lrs"][r], s), eval_steps=revival_grid(p)),
               fts[(f, float(p["reft_c_tr"]), s)].id) for f, r, s in keys]
-    return dict(zip(keys, train_all(store, items, p["processes"])))
+    return dict(zip(keys, train_all(store, items, p["processes"], p.get("device", "cpu"))))
 
 def scratch_then_finetune(store: Store, p: Mapping[str, Any]) -> dict[tuple[str, int], Run]:
     "{(LR name, seed): Scr.+FT run}: the Counter compiled to count b (plus noise), trained to count a."
     task, keys = task_of(p, "counter"), [(r, s) for r in p["scr_ft_lrs"] for s in p["seeds"]]
     items = [(run_config("tracr-scr-ft", task, "pt", 0.0, tracr_train_config(p, p["lrs"][r], s), compile_cfg(p, s, "b"),
                          eval_steps=revival_grid(p)), None) for r, s in keys]
-    return dict(zip(keys, train_all(store, items, p["processes"])))
+    return dict(zip(keys, train_all(store, items, p["processes"], p.get("device", "cpu"))))
