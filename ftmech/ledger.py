@@ -14,7 +14,7 @@ from .utils import atomic_write_text
 
 # %% auto #0
 __all__ = ['Measurements', 'LEDGER_FILE', 'VERDICTS', 'CLAIMS', 'record', 'load_measurements', 'Claim', 'judge', 'pcfg_claims',
-           'write_ledger']
+           'tracr_claims', 'write_ledger']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None"]]
@@ -208,9 +208,89 @@ def pcfg_claims() -> list[Claim]:
     ]
     return out
 
-CLAIMS: list[Claim] = pcfg_claims()
+# %% ../nbs/19_ledger.ipynb #c014
+def _tft(program, lr, c, metric): return f"tracr/ft/{program}/{lr}/c{c:g}/{metric}"
 
-# %% ../nbs/19_ledger.ipynb #c015
+def tracr_claims() -> list[Claim]:
+    "The Tracr claims (spec §2.4, App. G), with their criteria."
+    attn = lambda lr, c, letter: f"tracr/attn/counter/{lr}/c{c:g}/{letter}"
+    out = [
+        Claim("tracr-compiled-exact",
+              "The compiled Counter and Max-identifier implement their RASP programs exactly.",
+              "§2.1-2.2; App. B.1", "0 mismatches between the compiled models and the reference evaluator",
+              {"counter": "tracr/compiled/counter/mismatches", "max_id": "tracr/compiled/max_identifier/mismatches"},
+              lambda counter, max_id: counter == 0 and max_id == 0),
+        Claim("tracr-noise-harmless",
+              "Adding small Gaussian noise to the compiled weights does not hurt their accuracy.",
+              "§2.3; App. C.1", "Acc. O_PT of compiled + noise >= 0.99 for both programs (each noise seed)",
+              {"counter": "tracr/compiled/counter/acc_pt_noisy", "max_id": "tracr/compiled/max_identifier/acc_pt_noisy"},
+              lambda counter, max_id: counter >= 0.99 and max_id >= 0.99),
+        Claim("tracr-counter-eta_S-shortcut",
+              "Fine-tuned at η_S with C_Tr = 1, the Counter learns the spurious shortcut instead of counting b.",
+              "§2.4 Attention maps; Fig. 10, 41", "final Acc. O_FT(C_Te=1) >= 0.9 and final Acc. O_FT(C_Te=0) <= 0.5",
+              {"ft_cte1": _tft("counter", "eta_S", 1, "acc_ft_cte1"), "ft_cte0": _tft("counter", "eta_S", 1, "acc_ft_cte0")},
+              lambda ft_cte1, ft_cte0: ft_cte1 >= 0.9 and ft_cte0 <= 0.5),
+        Claim("tracr-counter-eta_S-fails-without-correlation",
+              "Fine-tuned at η_S with C_Tr = 0, the Counter fails to learn to count b.",
+              "§2.4; Fig. 42", "final Acc. O_FT(C_Te=0) < 0.9 (η_S, C_Tr = 0)",
+              {"ft": _tft("counter", "eta_S", 0, "acc_ft_cte0")}, lambda ft: ft < 0.9),
+        Claim("tracr-counter-eta_M-learns-b",
+              "Fine-tuned at η_M with C_Tr = 0, the Counter learns to count b.",
+              "§2.4; Fig. 42", "final Acc. O_FT(C_Te=0) >= 0.9 (η_M, C_Tr = 0)",
+              {"ft": _tft("counter", "eta_M", 0, "acc_ft_cte0")}, lambda ft: ft >= 0.9),
+        Claim("tracr-counter-attention-to-a-persists",
+              "Fine-tuned at η_M with C_Tr = 0, the Counter learns to attend to b while its attention to a persists.",
+              "§2.4; Fig. 10, 42", "block-1 answer-query attention on b >= compiled + 0.1, and on a >= half the compiled",
+              {"a": attn("eta_M", 0, "a"), "b": attn("eta_M", 0, "b"), "a0": "tracr/attn/counter/compiled/a",
+               "b0": "tracr/attn/counter/compiled/b"},
+              lambda a, b, a0, b0: b >= b0 + 0.1 and a >= 0.5 * a0),
+        Claim("tracr-counter-b-attention-falls-with-correlation",
+              "At η_M, attention to b decreases as C_Tr grows and is almost absent at C_Tr = 1.",
+              "§2.4; Fig. 48", "block-1 attention on b at C_Tr = 1 < at C_Tr = 0 (η_M)",
+              {"b1": attn("eta_M", 1, "b"), "b0": attn("eta_M", 0, "b")}, lambda b1, b0: b1 < b0),
+        Claim("tracr-maxid-only-eta_VS-learns",
+              "The Max-identifier learns its fine-tuning task only at η_VS; η_L, η_M and η_S give poor FT accuracy.",
+              "§2.4 Max-identifier; Table 3", "final Acc. O_FT(C_Te=0) at η_VS >= 0.8 and >= the best of η_L, η_M, η_S + 0.2 (C_Tr = 0)",
+              {"vs": _tft("max_identifier", "eta_VS", 0, "acc_ft_cte0"), "l": _tft("max_identifier", "eta_L", 0, "acc_ft_cte0"),
+               "m": _tft("max_identifier", "eta_M", 0, "acc_ft_cte0"), "s": _tft("max_identifier", "eta_S", 0, "acc_ft_cte0")},
+              lambda vs, l, m, s: vs >= 0.8 and vs >= max(l, m, s) + 0.2),
+        Claim("tracr-maxid-sorting-preserved-at-eta_VS",
+              "At η_VS the Max-identifier's block-0 sorting is preserved; at η_M it is distorted.",
+              "§2.4; Fig. 44, 52", "block-0 pattern similarity to the compiled model >= 0.9 at η_VS and > at η_M (C_Tr = 0)",
+              {"vs": "tracr/sim/max_identifier/eta_VS/c0/block0", "m": "tracr/sim/max_identifier/eta_M/c0/block0"},
+              lambda vs, m: vs >= 0.9 and vs > m),
+        Claim("tracr-prune-one-weight-revives",
+              "When fine-tuning used correlated data (C_Tr = 1) at η_M or η_S, pruning a single weight raises count-a "
+              "accuracy by more than 60 points.",
+              "§2.4 Pruning; Fig. 55-59", "Acc. O_PT gain from pruning one weight > 0.6 at η_M or at η_S (C_Tr = 1)",
+              {"m": "tracr/prune/counter/eta_M/c1/k1_gain", "s": "tracr/prune/counter/eta_S/c1/k1_gain"},
+              lambda m, s: max(m, s) > 0.6),
+        Claim("tracr-prune-needs-correlation",
+              "Without correlated fine-tuning data (C_Tr = 0) a single pruned weight does not revive count-a.",
+              "§2.4 Pruning; Fig. 55", "Acc. O_PT gain from pruning one weight <= 0.6 at both η_M and η_S (C_Tr = 0)",
+              {"m": "tracr/prune/counter/eta_M/c0/k1_gain", "s": "tracr/prune/counter/eta_S/c0/k1_gain"},
+              lambda m, s: max(m, s) <= 0.6),
+        Claim("tracr-reft-revives-eta_M-model-at-eta_VS",
+              "A Counter fine-tuned at η_M is revived by reverse fine-tuning even at η_VS.",
+              "§2.4 reFT; Fig. 27, 39, 43", "reFT at η_VS after FT at η_M reaches Acc. O_PT(C_Te=0) >= 0.9 within the budget",
+              {"reft": "tracr/reft/counter/eta_M/eta_VS/iters90"}, lambda reft: math.isfinite(reft)),
+        Claim("tracr-reft-fails-after-eta_L",
+              "A Counter fine-tuned at η_L cannot be revived by reverse fine-tuning at η_VS.",
+              "§2.4 reFT; Fig. 39, 43", "reFT at η_VS after FT at η_L does not reach Acc. O_PT(C_Te=0) >= 0.9 within the budget",
+              {"reft": "tracr/reft/counter/eta_L/eta_VS/iters90"}, lambda reft: not math.isfinite(reft)),
+    ]
+    for lr in ("eta_M", "eta_S", "eta_VS"):
+        out.append(Claim(
+            f"tracr-reft-faster-than-scr-ft-{lr}",
+            f"At {lr}, reverse fine-tuning of the η_M-fine-tuned Counter reaches high Acc. O_PT faster than Scr.+FT.",
+            "§2.4 reFT; Fig. 27", "iterations to Acc. O_PT(C_Te=0) >= 0.9: reFT < Scr.+FT (never = infinite)",
+            {"reft": f"tracr/reft/counter/eta_M/{lr}/iters90", "scr_ft": f"tracr/scr_ft/counter/{lr}/iters90"},
+            lambda reft, scr_ft: reft < scr_ft))
+    return out
+
+CLAIMS: list[Claim] = pcfg_claims() + tracr_claims()
+
+# %% ../nbs/19_ledger.ipynb #c017
 def write_ledger(results_dir: str | Path, profile: str, claims: Sequence[Claim] | None = None) -> tuple[Path, list[dict]]:
     "Judge `claims` (default: all) on the measurements of `profile`; write and return the ledger."
     measurements = load_measurements(results_dir, profile)
