@@ -331,6 +331,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'ftmech.tracr.describe_weight': ('tracr.html#describe_weight', 'ftmech/tracr.py'),
                               'ftmech.tracr.eval_sets': ('tracr.html#eval_sets', 'ftmech/tracr.py'),
                               'ftmech.tracr.evaluate': ('tracr.html#evaluate', 'ftmech/tracr.py'),
+                              'ftmech.tracr.explicit_attention': ('tracr.html#explicit_attention', 'ftmech/tracr.py'),
                               'ftmech.tracr.finetuned': ('tracr.html#finetuned', 'ftmech/tracr.py'),
                               'ftmech.tracr.pattern_similarity': ('tracr.html#pattern_similarity', 'ftmech/tracr.py'),
                               'ftmech.tracr.program_for': ('tracr.html#program_for', 'ftmech/tracr.py'),

@@ -26,8 +26,9 @@ from .train import TrainingDiverged
 # %% auto #0
 __all__ = ['LETTERS', 'PROGRAMS', 'ANSWER_POS', 'SMALLER_PT', 'SMALLER_FT', 'EVAL_SEED', 'METRICS', 'TracrTask', 'sample',
            'program_for', 'compiled', 'start_model', 'accuracy', 'tracr_train_config', 'run_config', 'eval_sets',
-           'evaluate', 'train_run', 'attention_mass', 'pattern_similarity', 'describe_weight', 'prune_job', 'task_of',
-           'compile_cfg', 'train_all', 'finetuned', 'revival_grid', 'revived', 'scratch_then_finetune']
+           'evaluate', 'explicit_attention', 'train_run', 'attention_mass', 'pattern_similarity', 'describe_weight',
+           'prune_job', 'task_of', 'compile_cfg', 'train_all', 'finetuned', 'revival_grid', 'revived',
+           'scratch_then_finetune']
 
 # %% ../nbs/12_tracr.ipynb #c006
 LETTERS = tuple("abcdefghijklmnopqrstuvwxyz")
@@ -172,6 +173,14 @@ def evaluate(model: Transformer, evals: Mapping[str, Mapping[str, torch.Tensor]]
     return {f"acc_{t}_{name}": accuracy(model, b, t) for name, b in evals.items() for t in ("pt", "ft")}
 
 # %% ../nbs/12_tracr.ipynb #c016
+def explicit_attention(model: Transformer) -> Transformer:
+    "Route every attention layer through the explicit (numerically safe) softmax path; returns the model."
+    for block in model.blocks:
+        if block.attn is not None:
+            block.attn.force_explicit = True
+    return model
+
+# %% ../nbs/12_tracr.ipynb #c018
 def train_run(store: Store, config: Mapping[str, Any], parent: Run | str | None = None,
               progress: bool = False, stop_after: int | None = None, device: str | None = None) -> Run:
     "Train (or resume, or load) the run of `config`, starting from `parent`'s model or the compiled weights."
@@ -185,7 +194,7 @@ def train_run(store: Store, config: Mapping[str, Any], parent: Run | str | None 
         model = start_model(task, config["compile"])
     else:
         raise ValueError("a Tracr run needs a parent run or a 'compile' entry in its config")
-    model = model.to(resolve_device(device or "cpu"))
+    model = explicit_attention(model.to(resolve_device(device or "cpu")))
     run.create()
     opt = make_optimizer(model, tc)
     resumed = run.resume_state(model, opt)
@@ -220,7 +229,7 @@ def train_run(store: Store, config: Mapping[str, Any], parent: Run | str | None 
     run.finish(model.cpu(), metrics, tc.steps)
     return run
 
-# %% ../nbs/12_tracr.ipynb #c019
+# %% ../nbs/12_tracr.ipynb #c021
 @torch.no_grad()
 def attention_mass(model: Transformer, tokens: torch.Tensor, block: int, letter: int, query: int = ANSWER_POS,
                    head: int = 0) -> float:
@@ -238,7 +247,7 @@ def pattern_similarity(model: Transformer, reference: Transformer, tokens: torch
     b = reference.run_with_cache(tokens, names_filter=name)[1][name][:, head, 1:]
     return float(1 - 0.5 * (a - b).abs().sum(-1).mean())
 
-# %% ../nbs/12_tracr.ipynb #c022
+# %% ../nbs/12_tracr.ipynb #c024
 def describe_weight(unit: Unit, residual_labels: Sequence[str], cfg: ModelConfig) -> str:
     "A readable name for a pruned weight of a compiled model: block, matrix, head/unit and residual labels."
     parts = unit.param.split(".")
@@ -260,7 +269,7 @@ def describe_weight(unit: Unit, residual_labels: Sequence[str], cfg: ModelConfig
         return f"B{block} MLP out n{col} -> {residual_labels[row]}"
     return f"B{block} {unit}"
 
-# %% ../nbs/12_tracr.ipynb #c025
+# %% ../nbs/12_tracr.ipynb #c027
 def prune_job(store_root: str, run_id: str, ks: Sequence[int], unit: str = "weight") -> list[dict]:
     "Pruning curve of a Tracr FT run: top-K weights (or neurons) by the PT loss's gradient x weight."
     from ftmech.prune import prune_curve, saliency
@@ -270,14 +279,14 @@ def prune_job(store_root: str, run_id: str, ks: Sequence[int], unit: str = "weig
     batch = sample(task, size, 0.0, np.random.default_rng([EVAL_SEED, 7]))
     metrics = {f"acc_{t}_{n}": (lambda m, b=b, t=t: accuracy(m, b, t)) for n, b in evals.items() for t in ("pt", "ft")}
     loss = lambda m: F.cross_entropy(m(batch["tokens"])[:, ANSWER_POS], batch["pt"])
-    model = run.load_model()
+    model = explicit_attention(run.load_model())
     rows = prune_curve(model, loss, metrics, ks, unit=unit)
     labels = compiled(task).residual_labels
     ranked = saliency(model, loss, unit)[:max(ks)]
     names = [describe_weight(u, labels, model.cfg) for u in ranked]
     return [dict(r, names=names[:r["k"]]) for r in rows]
 
-# %% ../nbs/12_tracr.ipynb #c028
+# %% ../nbs/12_tracr.ipynb #c030
 def task_of(p: Mapping[str, Any], program: str) -> TracrTask:
     "The profile's task for `program`."
     if program == "counter":
