@@ -276,14 +276,13 @@ def table_mlp(space: ResidualSpace, e: SOp, inputs: Sequence[SOp], f: Callable, 
     return MLPPart(e.label, W_in, b_in, W_out)
 
 def discretising_mlp(space: ResidualSpace, e: SOp, source: tuple, xs: Sequence[float], f: Callable,
-                     exactness: float, at_bos: float = 0.0, unit_scale: float = 1.0) -> MLPPart:
+                     exactness: float, at_bos: float = 0.0) -> MLPPart:
     """out(x) = f(x_n) - sum_i down_i(x) (f(x_i) - f(x_i-1)), down_i falling from 1 to 0 across the midpoint of gap i.
 
     Each down_i is a pair of ReLUs whose ramp spans 1/exactness of its gap, so every known value is read exactly.
     down_i's units are 0 for x above its midpoint: only the few steps above x are active, which keeps hidden
     activations small. `at_bos` is the input's value at the BOS position: units that would be on there get just
-    enough of the BOS flag to switch them off (a large multiple of the flag would amplify any noise on it).
-    `unit_scale` divides the hidden units (and multiplies W_out) without changing the function."""
+    enough of the BOS flag to switch them off (a large multiple of the flag would amplify any noise on it)."""
     d = len(space.labels)
     xs = sorted(float(x) for x in xs)
     outs = [_write(space, e, _apply(e, f, x)) for x in xs]
@@ -296,12 +295,12 @@ def discretising_mlp(space: ResidualSpace, e: SOp, source: tuple, xs: Sequence[f
         mid = (xs[i] + xs[i - 1]) / 2
         off = max(0.0, slope * (mid - at_bos) + 1.5)  # the upper unit's value at BOS, plus a margin
         for j, shift in ((2 * i - 1, 0.5), (2 * i, -0.5)):  # relu(s(m-x)+.5) - relu(s(m-x)-.5): 1 -> 0 around m
-            W_in[j, space.dim(*source)] = -slope / unit_scale
+            W_in[j, space.dim(*source)] = -slope
             if off > 1.5:
-                W_in[j, space.dim(*BOS_FLAG)] = -off / unit_scale
-            b_in[j] = (slope * mid + shift) / unit_scale
-        W_out[:, 2 * i - 1] = -(outs[i] - outs[i - 1]) * unit_scale
-        W_out[:, 2 * i] = (outs[i] - outs[i - 1]) * unit_scale
+                W_in[j, space.dim(*BOS_FLAG)] = -off
+            b_in[j] = slope * mid + shift
+        W_out[:, 2 * i - 1] = -(outs[i] - outs[i - 1])
+        W_out[:, 2 * i] = outs[i] - outs[i - 1]
     return MLPPart(e.label, W_in, b_in, W_out)
 
 # %% ../nbs/11_compiler.ipynb #c025
@@ -317,9 +316,7 @@ def build_parts(graph: Graph, values: Mapping[str, set | None], levels: Mapping[
             xs = [1.0 / (w + 1) for w in sorted(values[label])]
             parts.setdefault(levels[label], []).append(
                 discretising_mlp(space, e, (label, "width-attn"), xs, lambda x: round(1 / x - 1), exactness, at_bos=1.0))
-        elif isinstance(e, Map) and e.inner.encoding == NUMERICAL:
-            if values[e.inner.label] is None:
-                _fail(e, f"its numerical input {e.inner.label!r} has too many possible values to discretise")
+        elif isinstance(e, Map) and e.inner.encoding == NUMERICAL:  # value_sets rejected unenumerable inputs
             parts.setdefault(levels[label], []).append(
                 discretising_mlp(space, e, (e.inner.label, None), values[e.inner.label], e.f, exactness))
         elif isinstance(e, Map):
@@ -328,7 +325,7 @@ def build_parts(graph: Graph, values: Mapping[str, set | None], levels: Mapping[
             parts.setdefault(levels[label], []).append(table_mlp(space, e, [e.fst, e.snd], e.f, values))
     return parts
 
-# %% ../nbs/11_compiler.ipynb #c027
+# %% ../nbs/11_compiler.ipynb #c029
 @dataclass
 class CompiledModel:
     "A compiled program: the Transformer, its encoders and the label of every residual dimension."
@@ -442,7 +439,7 @@ def assemble(graph: Graph, values: Mapping[str, set | None], levels: Mapping[str
     layout = {l: where(l, s) for l, s in levels.items() if isinstance(graph.nodes[l], SOp)}
     return CompiledModel(model.eval(), list(vocab), bos, out_values, list(space.labels), layout, max_seq_len)
 
-# %% ../nbs/11_compiler.ipynb #c029
+# %% ../nbs/11_compiler.ipynb #c031
 def compile_rasp(program: SOp, vocab: Sequence[Any], max_seq_len: int, compiler_bos: str = "BOS",
                  causal: bool = False, mlp_exactness: float = 100, softmax_coldness: float = 100) -> CompiledModel:
     "Compile `program` for inputs of up to `max_seq_len` tokens from `vocab`; `.apply([compiler_bos, *input])` runs it."
@@ -462,7 +459,7 @@ def compile_rasp(program: SOp, vocab: Sequence[Any], max_seq_len: int, compiler_
     parts = build_parts(graph, values, levels, space, softmax_coldness, mlp_exactness)
     return assemble(graph, values, levels, space, parts, vocab, max_seq_len, compiler_bos, causal)
 
-# %% ../nbs/11_compiler.ipynb #c032
+# %% ../nbs/11_compiler.ipynb #c034
 def check_compiled(program: SOp, vocab: Sequence[Any], max_seq_len: int, causal: bool = False,
                    distinct: bool = False, tol: float = 1e-3, **compile_kw) -> tuple[int, list[tuple]]:
     "Compile and compare with `evaluate` on every input up to max_seq_len: (positions checked, mismatches)."
