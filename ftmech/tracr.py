@@ -21,7 +21,7 @@ from .optim import TrainConfig, lr_at, make_optimizer
 from .prune import Unit
 from .rasp import make_counter, make_max_identifier
 from .store import Run, Store
-from .train import TrainingDiverged
+from .train import TrainingInterrupted, train_single
 
 # %% auto #0
 __all__ = ['LETTERS', 'PROGRAMS', 'ANSWER_POS', 'SMALLER_PT', 'SMALLER_FT', 'EVAL_SEED', 'METRICS', 'TracrTask', 'sample',
@@ -195,39 +195,16 @@ def train_run(store: Store, config: Mapping[str, Any], parent: Run | str | None 
     else:
         raise ValueError("a Tracr run needs a parent run or a 'compile' entry in its config")
     model = explicit_attention(model.to(resolve_device(device or "cpu")))
-    run.create()
-    opt = make_optimizer(model, tc)
-    resumed = run.resume_state(model, opt)
-    start, metrics = (resumed[0], resumed[1]) if resumed else (0, [])
-    evals = eval_sets(task, tc.eval_size)
-    if start == 0:
-        metrics.append({"step": 0, **evaluate(model, evals)})
-    grid, target, losses = set(config.get("eval_steps", [])), config["target"], []
-    for step in tqdm(range(start, tc.steps), initial=start, total=tc.steps, disable=not progress, mininterval=2.0,
-                     desc=f"{config['protocol']} {run.id[:8]}"):
+    evals, target = eval_sets(task, tc.eval_size), config["target"]
+
+    def step_loss(m: Transformer, step: int) -> torch.Tensor:
         batch = sample(task, tc.batch_size, config["c_tr"], np.random.default_rng([tc.seed, step]))
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, tc)
-        model.train()
-        loss = F.cross_entropy(model(batch["tokens"].to(model.device))[:, ANSWER_POS], batch[target].to(model.device))
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(f"run {run.id}: loss is {loss.item()} at step {step}")
-        opt.zero_grad()
-        loss.backward()
-        if tc.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
-        opt.step()
-        losses.append(loss.item())
-        done = step + 1
-        if done % tc.eval_every == 0 or done == tc.steps or done in grid:
-            metrics.append({"step": done, "lr": lr_at(step, tc), "loss": float(np.mean(losses)), **evaluate(model, evals)})
-            losses = []
-        if done % tc.ckpt_every == 0 and done < tc.steps:
-            run.save_checkpoint(model, opt, done, metrics)
-        if stop_after is not None and done == stop_after:
-            return run
-    run.finish(model.cpu(), metrics, tc.steps)
-    return run
+        return F.cross_entropy(m(batch["tokens"].to(m.device))[:, ANSWER_POS], batch[target].to(m.device))
+    try:
+        return train_single(run, model, tc, step_loss, lambda m: evaluate(m, evals), config.get("eval_steps", []),
+                            progress, stop_after)
+    except TrainingInterrupted:
+        return run
 
 # %% ../nbs/12_tracr.ipynb #c021
 @torch.no_grad()

@@ -25,10 +25,10 @@ from .utils import parse_value, run_cli
 # %% auto #0
 __all__ = ['data_spec', 'dataset_from_spec', 'eval_spec', 'build_eval_sets', 'answer_logits', 'loss_fn', 'accuracy',
            'TrainingDiverged', 'TrainingInterrupted', 'StepBatches', 'step_batches', 'execute_many', 'estimate_seconds',
-           'execute', 'pretrain_evals', 'finetune_evals', 'pretrain_config', 'finetune_config_of', 'pretrain',
-           'finetune', 'reft_config', 'reverse_finetune', 'scratch_config', 'scratch', 'swap_prior', 'scr_ft_config',
-           'scratch_then_finetune', 'random_finetune', 'mixed_ft_config', 'mixed_finetune', 'train_config',
-           'pretrain_setup', 'finetune_data', 'main']
+           'execute', 'train_single', 'pretrain_evals', 'finetune_evals', 'pretrain_config', 'finetune_config_of',
+           'pretrain', 'finetune', 'reft_config', 'reverse_finetune', 'scratch_config', 'scratch', 'swap_prior',
+           'scr_ft_config', 'scratch_then_finetune', 'random_finetune', 'mixed_ft_config', 'mixed_finetune',
+           'train_config', 'pretrain_setup', 'finetune_data', 'main']
 
 # %% ../nbs/05_train.ipynb #c006
 def data_spec(data: DataConfig | Sequence[tuple[DataConfig, float]]) -> dict:
@@ -318,6 +318,44 @@ def execute(store: Store, config: Mapping[str, Any], parent: Run | str | None = 
     return execute_many(store, [(config, parent)], **kw)[0]
 
 # %% ../nbs/05_train.ipynb #c010
+def train_single(run: Run, model: Transformer, tc: TrainConfig, step_loss, evaluate, eval_steps: Sequence[int] = (),
+                 progress: bool = False, stop_after: int | None = None) -> Run:
+    "Train `model` as `run`: `step_loss(model, step)` -> scalar loss, `evaluate(model)` -> {metric: value}."
+    run.create()
+    opt = make_optimizer(model, tc)
+    resumed = run.resume_state(model, opt)
+    start, metrics = (resumed[0], resumed[1]) if resumed else (0, [])
+    if start == 0:
+        metrics.append({"step": 0, **evaluate(model)})
+    grid, losses, last_ckpt = set(eval_steps), [], start
+    for step in tqdm(range(start, tc.steps), initial=start, total=tc.steps, disable=not progress, mininterval=2.0,
+                     desc=f"{run.config.get('protocol', 'train')} {run.id[:8]}"):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, tc)
+        model.train()
+        loss = step_loss(model, step)
+        if not torch.isfinite(loss):
+            kept = f"the last good checkpoint (step {last_ckpt}) is kept" if last_ckpt else "no checkpoint had been written yet"
+            raise TrainingDiverged(f"run {run.id}: loss is {loss.item()} at step {step}; training stopped, {kept}")
+        opt.zero_grad()
+        loss.backward()
+        if tc.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+        opt.step()
+        losses.append(loss.item())
+        done = step + 1
+        if done % tc.eval_every == 0 or done == tc.steps or done in grid:
+            metrics.append({"step": done, "lr": lr_at(step, tc), "loss": float(np.mean(losses)), **evaluate(model)})
+            losses = []
+        if done % tc.ckpt_every == 0 and done < tc.steps:
+            run.save_checkpoint(model, opt, done, metrics)
+            last_ckpt = done
+        if stop_after is not None and done == stop_after:
+            raise TrainingInterrupted(f"stopped after step {done} (stop_after)")
+    run.finish(model.cpu(), metrics, tc.steps)
+    return run
+
+# %% ../nbs/05_train.ipynb #c014
 def pretrain_evals(data: DataConfig) -> list[dict]:
     "Acc. PT per task family (with the pretraining prior), plus each letter operand of counting and index."
     specs = [eval_spec(f"acc_{f}", replace(data, families=(f,))) for f in data.families]
@@ -430,7 +468,7 @@ def mixed_finetune(store: Store, parent: Run, data: DataConfig, pt_data: DataCon
     "Fine-tuning where each sample is pretraining data with probability `pt_fraction`."
     return execute(store, mixed_ft_config(parent, data, pt_data, pt_fraction, train, pt_operand), parent, **run_kw)
 
-# %% ../nbs/05_train.ipynb #c022
+# %% ../nbs/05_train.ipynb #c026
 def train_config(p: Mapping[str, Any], **kw) -> TrainConfig:
     "A TrainConfig from profile parameters (keys that are TrainConfig fields)."
     fields = TrainConfig.__dataclass_fields__
