@@ -14,10 +14,11 @@ import torch
 
 # %% auto #0
 __all__ = ['EOT', 'ANIMALS', 'FOODS', 'FEATURE_RULES', 'FEATURES', 'DATA_DIR', 'OFFLINE_FILE', 'HF_NAME', 'PROTOCOLS',
-           'StoryRecord', 'parse_plain', 'parse_instruct', 'has_dialogue', 'exact_features', 'derive_instruct',
-           'load_offline', 'load_hf', 'instruction', 'training_text', 'train_tokenizer', 'save_tokenizer',
-           'load_tokenizer', 'pack_windows', 'story_batch', 'story_loss', 'generate', 'generation_score',
-           'protocol_records']
+           'STORY_PROTOCOLS', 'StoryRecord', 'parse_plain', 'parse_instruct', 'has_dialogue', 'exact_features',
+           'derive_instruct', 'load_offline', 'load_hf', 'instruction', 'training_text', 'train_tokenizer',
+           'save_tokenizer', 'load_tokenizer', 'pack_windows', 'story_batch', 'story_loss', 'generate',
+           'generation_score', 'protocol_records', 'Prepared', 'data_config', 'prepared', 'windows', 'measure',
+           'story_model_config', 'story_config', 'train_story_run']
 
 # %% ../nbs/20_stories.ipynb #c006
 EOT = "<|endoftext|>"
@@ -212,6 +213,8 @@ def story_loss(model, batch: dict[str, torch.Tensor], chunk: int = 32) -> float:
         logp = model(t[:, :-1]).float().log_softmax(-1)  # [b, L - 1, vocab]
         nll = -logp.gather(-1, t[:, 1:, None])[..., 0]  # [b, L - 1]
         total, count = total + float(nll[m].sum()), count + int(m.sum())
+    if count == 0:
+        raise ValueError("no story tokens within the window: the instructions fill seq_len; use a longer seq_len")
     return total / count
 
 # %% ../nbs/20_stories.ipynb #c027
@@ -277,3 +280,113 @@ def protocol_records(records: Sequence[StoryRecord], protocol: str, rng: np.rand
                 if other in r.features else r for r in kept]
     rate = float(np.mean(has))  # F+R: the feature's instruction as frequent as in the corpus
     return [_with_feature(r, feature) if rng.random() < rate else r for r in kept]
+
+# %% ../nbs/20_stories.ipynb #c033
+import functools, json
+from typing import Any, Mapping
+
+@dataclass(frozen=True)
+class Prepared:
+    "The tokenizer and the train / held-out records of one data configuration."
+    tokenizer: Any
+    train: list
+    heldout: list
+
+def data_config(p: Mapping[str, Any]) -> dict:
+    "The data part of a story run's config, from the `stories` profile parameters."
+    return {"source": "offline", "seed": int(p["data_seed"]), "heldout": float(p["heldout"]),
+            "vocab_size": int(p["vocab_size"]), "seq_len": int(p["seq_len"]), "feature": p["feature"], "other": p["other"]}
+
+@functools.lru_cache(maxsize=4)
+def _prepared(data_json: str) -> Prepared:
+    d = json.loads(data_json)
+    if d["source"] != "offline":
+        raise ValueError(f"unknown data source {d['source']!r}; this build supports 'offline' (load_hf for the real data)")
+    records = load_offline(seed=d["seed"])
+    order = np.random.default_rng(d["seed"]).permutation(len(records))
+    n_held = int(round(d["heldout"] * len(records)))
+    heldout, train = [records[i] for i in order[:n_held]], [records[i] for i in order[n_held:]]
+    return Prepared(train_tokenizer([training_text(r) for r in train], d["vocab_size"]), train, heldout)
+
+def prepared(data: Mapping[str, Any]) -> Prepared:
+    "Tokenizer and splits of `data` (cached per configuration)."
+    return _prepared(json.dumps(dict(data), sort_keys=True))
+
+@functools.lru_cache(maxsize=8)
+def _windows(data_json: str, protocol: str) -> torch.Tensor:
+    d, prep = json.loads(data_json), _prepared(data_json)
+    recs = protocol_records(prep.train, protocol, np.random.default_rng(d["seed"]), d["feature"], d["other"])
+    return pack_windows(prep.tokenizer, recs, d["seq_len"])
+
+def windows(data: Mapping[str, Any], protocol: str) -> torch.Tensor:
+    "Token windows [n, seq_len + 1] of the protocol's training records (cached)."
+    return _windows(json.dumps(dict(data), sort_keys=True), protocol)
+
+# %% ../nbs/20_stories.ipynb #c035
+def measure(model, data: Mapping[str, Any], ev: Mapping[str, Any]) -> dict[str, float]:
+    "Held-out feature / other story losses and asked / unasked generation scores of `model`."
+    prep, feature = prepared(data), data["feature"]
+    with_f = [r for r in prep.heldout if feature in r.features][:ev["n_loss"]]
+    without = [r for r in prep.heldout if feature not in r.features][:ev["n_loss"]]
+    out = {"loss_feature": story_loss(model, story_batch(prep.tokenizer, with_f, data["seq_len"])),
+           "loss_other": story_loss(model, story_batch(prep.tokenizer, without, data["seq_len"]))}
+    for name, recs in (("gen_asked", with_f), ("gen_unasked", without)):
+        gen = torch.Generator().manual_seed(ev["gen_seed"])
+        texts = []
+        for r in recs[:ev["gen_prompts"]]:
+            prompt = prep.tokenizer.encode(instruction(r)).ids
+            for ids in generate(model, prompt, ev["gen_per_prompt"], ev["gen_tokens"], gen, ev["temperature"], ev["top_k"]):
+                texts.append(prep.tokenizer.decode(ids))
+        out[name] = generation_score(texts, feature)
+    return out
+
+# %% ../nbs/20_stories.ipynb #c037
+STORY_PROTOCOLS = {"present": "stories-pt", "not_in_pt": "stories-pt", "F": "stories-ft", "F+MM": "stories-ft",
+                   "F+R": "stories-ft", "feature_only": "stories-reft"}
+
+def story_model_config(p: Mapping[str, Any]):
+    "The LLaMA-style model of the profile (vocabulary = the tokenizer's)."
+    from ftmech.model import llama_config
+    return llama_config(int(p["vocab_size"]), int(p["seq_len"]), d_model=p["d_model"], n_layers=p["n_layers"],
+                        n_heads=p["n_heads"])
+
+def story_config(p: Mapping[str, Any], records: str, train, eval_steps: Sequence[int] = ()) -> dict:
+    "The stored config of a story run on `records` (a protocol name) with TrainConfig `train`."
+    from dataclasses import asdict
+    if records not in STORY_PROTOCOLS:
+        raise ValueError(f"unknown records {records!r}; allowed are {list(STORY_PROTOCOLS)}")
+    ev = {k: p[k] for k in ("n_loss", "gen_prompts", "gen_per_prompt", "gen_tokens", "temperature", "top_k")}
+    cfg = {"protocol": STORY_PROTOCOLS[records], "setting": "stories", "records": records, "data": data_config(p),
+           "model": story_model_config(p).to_dict(), "train": asdict(train), "eval": dict(ev, gen_seed=1234)}
+    if eval_steps:
+        cfg["eval_steps"] = sorted(int(s) for s in eval_steps)
+    return cfg
+
+def train_story_run(store, config: Mapping[str, Any], parent=None, progress: bool = False,
+                    stop_after: int | None = None):
+    "Train (or resume, or load) a story run; returns the Run."
+    from ftmech.model import ModelConfig, Transformer
+    from ftmech.optim import TrainConfig
+    from ftmech.train import TrainingInterrupted, train_single
+    run = store.run(config, parent)
+    if run.complete:
+        return run
+    tc, data = TrainConfig(**config["train"]), config["data"]
+    if parent is not None:
+        model = store.get(parent if isinstance(parent, str) else parent.id).load_model()
+    else:
+        model = Transformer(ModelConfig(**config["model"]), generator=torch.Generator().manual_seed(tc.seed))
+    prep, wins = prepared(data), windows(data, config["records"])
+    run.create()
+    save_tokenizer(prep.tokenizer, run.path / "tokenizer.json")
+
+    def step_loss(m, step: int) -> torch.Tensor:
+        g = torch.Generator().manual_seed(tc.seed * 1_000_003 + step)
+        batch = wins[torch.randint(0, len(wins), (tc.batch_size,), generator=g)]  # [batch, seq_len + 1]
+        logits = m(batch[:, :-1].to(m.device))
+        return torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten().to(m.device))
+    try:
+        return train_single(run, model, tc, step_loss, lambda m: measure(m, data, config["eval"]),
+                            config.get("eval_steps", []), progress, stop_after)
+    except TrainingInterrupted:
+        return run
