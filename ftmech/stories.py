@@ -323,14 +323,14 @@ def windows(data: Mapping[str, Any], protocol: str) -> torch.Tensor:
     return _windows(json.dumps(dict(data), sort_keys=True), protocol)
 
 # %% ../nbs/20_stories.ipynb #c035
-def measure(model, data: Mapping[str, Any], ev: Mapping[str, Any]) -> dict[str, float]:
-    "Held-out feature / other story losses and asked / unasked generation scores of `model`."
+def measure(model, data: Mapping[str, Any], ev: Mapping[str, Any], generation: bool = True) -> dict[str, float]:
+    "Held-out feature / other story losses and (when `generation`) asked / unasked generation scores of `model`."
     prep, feature = prepared(data), data["feature"]
     with_f = [r for r in prep.heldout if feature in r.features][:ev["n_loss"]]
     without = [r for r in prep.heldout if feature not in r.features][:ev["n_loss"]]
     out = {"loss_feature": story_loss(model, story_batch(prep.tokenizer, with_f, data["seq_len"])),
            "loss_other": story_loss(model, story_batch(prep.tokenizer, without, data["seq_len"]))}
-    for name, recs in (("gen_asked", with_f), ("gen_unasked", without)):
+    for name, recs in (("gen_asked", with_f), ("gen_unasked", without)) if generation else ():
         gen = torch.Generator().manual_seed(ev["gen_seed"])
         texts = []
         for r in recs[:ev["gen_prompts"]]:
@@ -350,8 +350,9 @@ def story_model_config(p: Mapping[str, Any]):
     return llama_config(int(p["vocab_size"]), int(p["seq_len"]), d_model=p["d_model"], n_layers=p["n_layers"],
                         n_heads=p["n_heads"])
 
-def story_config(p: Mapping[str, Any], records: str, train, eval_steps: Sequence[int] = ()) -> dict:
-    "The stored config of a story run on `records` (a protocol name) with TrainConfig `train`."
+def story_config(p: Mapping[str, Any], records: str, train, eval_steps: Sequence[int] = (),
+                 gen_steps: Sequence[int] | None = None) -> dict:
+    "The stored config of a story run on `records` (a protocol name) with TrainConfig `train`; scores at gen_steps."
     from dataclasses import asdict
     if records not in STORY_PROTOCOLS:
         raise ValueError(f"unknown records {records!r}; allowed are {list(STORY_PROTOCOLS)}")
@@ -360,6 +361,7 @@ def story_config(p: Mapping[str, Any], records: str, train, eval_steps: Sequence
            "model": story_model_config(p).to_dict(), "train": asdict(train), "eval": dict(ev, gen_seed=1234)}
     if eval_steps:
         cfg["eval_steps"] = sorted(int(s) for s in eval_steps)
+    cfg["gen_steps"] = sorted(int(s) for s in (gen_steps if gen_steps is not None else (0, train.steps)))
     return cfg
 
 def train_story_run(store, config: Mapping[str, Any], parent=None, progress: bool = False,
@@ -377,6 +379,7 @@ def train_story_run(store, config: Mapping[str, Any], parent=None, progress: boo
     else:
         model = Transformer(ModelConfig(**config["model"]), generator=torch.Generator().manual_seed(tc.seed))
     prep, wins = prepared(data), windows(data, config["records"])
+    gen_at = set(config.get("gen_steps", [0, tc.steps]))  # generating is slow: scores only at these steps
     run.create()
     save_tokenizer(prep.tokenizer, run.path / "tokenizer.json")
 
@@ -386,7 +389,7 @@ def train_story_run(store, config: Mapping[str, Any], parent=None, progress: boo
         logits = m(batch[:, :-1].to(m.device))
         return torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten().to(m.device))
     try:
-        return train_single(run, model, tc, step_loss, lambda m: measure(m, data, config["eval"]),
+        return train_single(run, model, tc, step_loss, lambda m, step: measure(m, data, config["eval"], generation=step in gen_at),
                             config.get("eval_steps", []), progress, stop_after)
     except TrainingInterrupted:
         return run

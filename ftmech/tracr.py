@@ -201,7 +201,7 @@ def train_run(store: Store, config: Mapping[str, Any], parent: Run | str | None 
         batch = sample(task, tc.batch_size, config["c_tr"], np.random.default_rng([tc.seed, step]))
         return F.cross_entropy(m(batch["tokens"].to(m.device))[:, ANSWER_POS], batch[target].to(m.device))
     try:
-        return train_single(run, model, tc, step_loss, lambda m: evaluate(m, evals), config.get("eval_steps", []),
+        return train_single(run, model, tc, step_loss, lambda m, step: evaluate(m, evals), config.get("eval_steps", []),
                             progress, stop_after)
     except TrainingInterrupted:
         return run

@@ -320,13 +320,13 @@ def execute(store: Store, config: Mapping[str, Any], parent: Run | str | None = 
 # %% ../nbs/05_train.ipynb #c010
 def train_single(run: Run, model: Transformer, tc: TrainConfig, step_loss, evaluate, eval_steps: Sequence[int] = (),
                  progress: bool = False, stop_after: int | None = None) -> Run:
-    "Train `model` as `run`: `step_loss(model, step)` -> scalar loss, `evaluate(model)` -> {metric: value}."
+    "Train `model` as `run`: `step_loss(model, step)` -> scalar loss, `evaluate(model, step)` -> {metric: value}."
     run.create()
     opt = make_optimizer(model, tc)
     resumed = run.resume_state(model, opt)
     start, metrics = (resumed[0], resumed[1]) if resumed else (0, [])
     if start == 0:
-        metrics.append({"step": 0, **evaluate(model)})
+        metrics.append({"step": 0, **evaluate(model, 0)})
     grid, losses, last_ckpt = set(eval_steps), [], start
     for step in tqdm(range(start, tc.steps), initial=start, total=tc.steps, disable=not progress, mininterval=2.0,
                      desc=f"{run.config.get('protocol', 'train')} {run.id[:8]}"):
@@ -345,7 +345,7 @@ def train_single(run: Run, model: Transformer, tc: TrainConfig, step_loss, evalu
         losses.append(loss.item())
         done = step + 1
         if done % tc.eval_every == 0 or done == tc.steps or done in grid:
-            metrics.append({"step": done, "lr": lr_at(step, tc), "loss": float(np.mean(losses)), **evaluate(model)})
+            metrics.append({"step": done, "lr": lr_at(step, tc), "loss": float(np.mean(losses)), **evaluate(model, done)})
             losses = []
         if done % tc.ckpt_every == 0 and done < tc.steps:
             run.save_checkpoint(model, opt, done, metrics)
