@@ -43,6 +43,12 @@ def _tracr(**kw) -> dict:
                                                           ("eta_L", "eta_VS")), scr_ft_lrs=("eta_M", "eta_S", "eta_VS"))
     return {**base, **kw}
 
+def _stories(**kw) -> dict:
+    "TinyStories-chapter parameters: the offline corpus, Dialogue deleted, η_M / η_S by the main-text formula."
+    base = dict(data_seed=0, heldout=0.1, feature="Dialogue", other="Animal", pt_lr=1e-3, lrs={"eta_M": 1e-4, "eta_S": 1e-5},
+                reft_lr=1e-5, protocols=("F", "F+MM", "F+R"), temperature=1.0, top_k=50, seed=0)
+    return {**base, **kw}
+
 def _loop(steps: int, batch_size: int, eval_every: int, ckpt_every: int, eval_size: int) -> dict:
     "Loop sizes plus the optimisation settings every protocol shares (warmup 20%, wd 0.1, clip 1.0, seed 0)."
     return dict(steps=steps, batch_size=batch_size, eval_every=eval_every, ckpt_every=ckpt_every,
@@ -60,6 +66,9 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60),
         "tracr": _tracr(counter_len=8, maxid_len=6, maxid_letters=10, c_trs=(0.0, 1.0), seeds=(0,), steps=30,
                         eval_every=10, ckpt_evals=3, batch_size=32, eval_size=100, prune_k=3, processes=1, check_len=4),
+        "stories": _stories(vocab_size=320, seq_len=160, d_model=32, n_layers=2, n_heads=2, batch_size=8, pt_steps=20,
+                            ft_steps=6, reft_steps=6, eval_every=10, n_loss=16, gen_prompts=2, gen_per_prompt=2,
+                            gen_tokens=16, probe_train=64, probe_steps=50, probe_len=32, processes=1),
     }),
     Profile("cpu", "the default book on a 2-core CPU, about 45 minutes in all", "cpu", {
         "data": dict(n_lengths=50_000, n_labels=20_000, window=250, seed=0),
@@ -72,6 +81,10 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       probe_test=500),
         "tracr": _tracr(counter_len=20, c_trs=(0.0, 0.5, 1.0), seeds=(0, 1), steps=500, eval_every=50, ckpt_evals=5,
                         batch_size=96, eval_size=500, prune_k=10, processes=2, check_len=5),
+        "stories": _stories(vocab_size=1024, seq_len=192, d_model=128, n_layers=4, n_heads=4, batch_size=32,
+                            pt_steps=1200, ft_steps=200, reft_steps=300, eval_every=100, n_loss=64, gen_prompts=4,
+                            gen_per_prompt=4, gen_tokens=150, probe_train=800, probe_steps=500, probe_len=48,
+                            processes=2),
     }),
     Profile("paper", "the paper's sizes (spec §8), for a GPU", "cuda", {
         "data": dict(n_lengths=200_000, n_labels=100_000, window=250, seed=0),
@@ -87,6 +100,10 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "tracr": _tracr(counter_len=46, c_trs=(0.0, 0.2, 0.5, 0.6, 0.8, 0.9, 1.0), seeds=(0, 1, 2), steps=10_000,
                         eval_every=250, ckpt_evals=4, batch_size=96, eval_size=2_000, prune_k=20, processes=1,
                         check_len=6),
+        "stories": _stories(vocab_size=8192, seq_len=1024, d_model=768, n_layers=12, n_heads=12, batch_size=128,
+                            pt_steps=30_000, ft_steps=4_000, reft_steps=4_000, eval_every=250, n_loss=500,
+                            gen_prompts=50, gen_per_prompt=4, gen_tokens=400, probe_train=5_000, probe_steps=4_000,
+                            probe_len=128, processes=1),
     }),
 ]})
 

@@ -18,7 +18,8 @@ __all__ = ['EOT', 'ANIMALS', 'FOODS', 'FEATURE_RULES', 'FEATURES', 'DATA_DIR', '
            'derive_instruct', 'load_offline', 'load_hf', 'instruction', 'training_text', 'train_tokenizer',
            'save_tokenizer', 'load_tokenizer', 'pack_windows', 'story_batch', 'story_loss', 'generate',
            'generation_score', 'protocol_records', 'Prepared', 'data_config', 'prepared', 'windows', 'measure',
-           'story_model_config', 'story_config', 'train_story_run']
+           'story_model_config', 'story_config', 'train_story_run', 'story_train_config', 'train_story_runs',
+           'pretrained_stories', 'deleted', 'revived_stories', 'probe_sets', 'story_probe_job']
 
 # %% ../nbs/20_stories.ipynb #c006
 EOT = "<|endoftext|>"
@@ -393,3 +394,73 @@ def train_story_run(store, config: Mapping[str, Any], parent=None, progress: boo
                             config.get("eval_steps", []), progress, stop_after)
     except TrainingInterrupted:
         return run
+
+# %% ../nbs/20_stories.ipynb #c040
+def story_train_config(p: Mapping[str, Any], steps: int, lr: float, pretraining: bool = False):
+    "AdamW; pretraining: warmup 5% + cosine to 0; fine-tuning: constant LR."
+    from ftmech.optim import TrainConfig
+    every = min(p["eval_every"], steps)
+    return TrainConfig(steps=steps, lr=lr, batch_size=p["batch_size"], optimizer="adamw", weight_decay=0.1,
+                       warmup=0.05 if pretraining else 0.0, min_lr_ratio=0.0 if pretraining else 1.0, grad_clip=1.0,
+                       loss="lm", eval_every=every, ckpt_every=every * max(1, steps // every // 2), seed=p["seed"])
+
+def _story_job(root: str, config: dict, parent: str | None) -> str:
+    from ftmech.store import Store
+    return train_story_run(Store(root), config, parent).id
+
+def train_story_runs(store, items: Sequence[tuple[dict, str | None]], processes: int = 1) -> list:
+    "Train every (config, parent id), in `processes` single-threaded processes when > 1; returns the runs."
+    from ftmech.pcfg import map_in_processes
+    map_in_processes(_story_job, [(str(store.root), c, par) for c, par in items if not store.run(c, par).complete],
+                     processes)
+    return [store.run(c, par) for c, par in items]
+
+def _grid(steps: int, points: Sequence[int]) -> list[int]:
+    return sorted({s for s in points if 0 < s < steps} | {steps})
+
+def pretrained_stories(store, p: Mapping[str, Any]) -> dict[str, Any]:
+    "{'present': run, 'not_in_pt': run}: the two pretrained models."
+    items = [(story_config(p, r, story_train_config(p, p["pt_steps"], p["pt_lr"], pretraining=True)), None)
+             for r in ("present", "not_in_pt")]
+    return dict(zip(("present", "not_in_pt"), train_story_runs(store, items, p["processes"])))
+
+def deleted(store, p: Mapping[str, Any], present) -> dict[tuple[str, str], Any]:
+    "{(protocol, LR name): deletion fine-tuning run of the `present` model}."
+    keys = [(proto, lr) for proto in p["protocols"] for lr in p["lrs"]]
+    steps = p["ft_steps"]
+    items = [(story_config(p, proto, story_train_config(p, steps, p["lrs"][lr]), _grid(steps, (1, 3, 10, 30, 100, 300, 1000)),
+                           [0] + _grid(steps, (30,))), present.id) for proto, lr in keys]
+    return dict(zip(keys, train_story_runs(store, items, p["processes"])))
+
+def revived_stories(store, p: Mapping[str, Any], fts: Mapping, control) -> dict:
+    "{(protocol, LR name) or 'not_in_pt': reFT run on feature-only stories}."
+    steps = p["reft_steps"]
+    cfg = story_config(p, "feature_only", story_train_config(p, steps, p["reft_lr"]), _grid(steps, (10, 30, 100, 300, 1000, 3000)),
+                       [0] + _grid(steps, (30, 300, 3000)))
+    keys = list(fts) + ["not_in_pt"]
+    parents = [fts[k].id for k in fts] + [control.id]
+    return dict(zip(keys, train_story_runs(store, [(cfg, par) for par in parents], p["processes"])))
+
+# %% ../nbs/20_stories.ipynb #c042
+def probe_sets(p: Mapping[str, Any]) -> tuple[dict, dict]:
+    "({feature: train set}, {feature: test set}); a set holds tokens [N, probe_len] and binary target [N]."
+    prep, L = prepared(data_config(p)), p["probe_len"]
+    def build(records):
+        rows, feats = [], []
+        for r in records:
+            ids = prep.tokenizer.encode(r.story).ids
+            if len(ids) >= L:
+                rows.append(ids[-L:])
+                feats.append(r.features)
+        tokens = torch.tensor(rows)
+        return {f: {"tokens": tokens, "target": torch.tensor([int(f in fs) for fs in feats])} for f in FEATURES}
+    return build(prep.train[:p["probe_train"]]), build(prep.heldout)
+
+def story_probe_job(store_root: str, run_id: str, p: Mapping[str, Any], control: bool = False) -> dict[str, list[dict]]:
+    "Per-block probe accuracy of a run's model for every feature ({feature: rows of probe_layers})."
+    from ftmech.probe import probe_layers
+    from ftmech.store import Store
+    model = Store(store_root).get(run_id).load_model()
+    train, test = probe_sets(p)
+    return {f: probe_layers(model, train[f], test[f], 2, steps=p["probe_steps"], control=control,
+                            positions="mean_last_10") for f in FEATURES}
