@@ -72,6 +72,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'ftmech.ledger.load_measurements': ('ledger.html#load_measurements', 'ftmech/ledger.py'),
                                'ftmech.ledger.pcfg_claims': ('ledger.html#pcfg_claims', 'ftmech/ledger.py'),
                                'ftmech.ledger.record': ('ledger.html#record', 'ftmech/ledger.py'),
+                               'ftmech.ledger.stories_claims': ('ledger.html#stories_claims', 'ftmech/ledger.py'),
                                'ftmech.ledger.tracr_claims': ('ledger.html#tracr_claims', 'ftmech/ledger.py'),
                                'ftmech.ledger.write_ledger': ('ledger.html#write_ledger', 'ftmech/ledger.py')},
             'ftmech.model': { 'ftmech.model.Attention': ('model.html#attention', 'ftmech/model.py'),

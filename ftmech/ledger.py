@@ -14,7 +14,7 @@ from .utils import atomic_write_text
 
 # %% auto #0
 __all__ = ['Measurements', 'LEDGER_FILE', 'VERDICTS', 'CLAIMS', 'record', 'load_measurements', 'Claim', 'judge', 'pcfg_claims',
-           'tracr_claims', 'write_ledger']
+           'tracr_claims', 'stories_claims', 'write_ledger']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None"]]
@@ -288,9 +288,72 @@ def tracr_claims() -> list[Claim]:
             lambda reft, scr_ft: reft < scr_ft))
     return out
 
-CLAIMS: list[Claim] = pcfg_claims() + tracr_claims()
+# %% ../nbs/19_ledger.ipynb #c016
+def stories_claims() -> list[Claim]:
+    "The TinyStories claims (spec §5.6, App. F), with their criteria."
+    protos = ("F", "F+MM", "F+R")
+    ft = lambda proto, lr, m: f"stories/ft/{proto}/{lr}/{m}"
+    rf = lambda key, m: f"stories/reft/{key}/{m}"
+    return [
+        Claim("stories-pt-writes-feature-when-asked",
+              "The pretrained story model writes the feature when its instruction asks for it.",
+              "§5.2; issue: the cpu model must learn it", "generation score asked >= not asked + 0.2 (present in PT)",
+              {"asked": "stories/pt/present/gen_asked", "unasked": "stories/pt/present/gen_unasked"},
+              lambda asked, unasked: asked >= unasked + 0.2),
+        Claim("stories-ft-raises-feature-loss",
+              "Deletion fine-tuning raises the loss on feature stories, under all three protocols (η_M).",
+              "§5.6; Fig. 31", "final loss on held-out feature stories > the pretrained model's, for F, F+MM and F+R at η_M",
+              {"f": ft("F", "eta_M", "loss_feature"), "mm": ft("F+MM", "eta_M", "loss_feature"),
+               "r": ft("F+R", "eta_M", "loss_feature"), "pt": "stories/pt/present/loss_feature"},
+              lambda f, mm, r, pt: min(f, mm, r) > pt),
+        Claim("stories-ft-larger-lr-loses-more",
+              "A larger fine-tuning LR makes the loss of the feature more pronounced.",
+              "§5.6; Fig. 31", "mean over protocols of the final feature-story loss: η_M > η_S",
+              {"m_f": ft("F", "eta_M", "loss_feature"), "m_mm": ft("F+MM", "eta_M", "loss_feature"),
+               "m_r": ft("F+R", "eta_M", "loss_feature"), "s_f": ft("F", "eta_S", "loss_feature"),
+               "s_mm": ft("F+MM", "eta_S", "loss_feature"), "s_r": ft("F+R", "eta_S", "loss_feature")},
+              lambda m_f, m_mm, m_r, s_f, s_mm, s_r: m_f + m_mm + m_r > s_f + s_mm + s_r),
+        Claim("stories-ft-drives-generation-to-zero",
+              "Deletion fine-tuning drives the generation score close to zero (η_M, all protocols).",
+              "§5.6; Fig. 32; Table 1", "final generation score (asked) <= 0.1 for F, F+MM and F+R at η_M",
+              {"f": ft("F", "eta_M", "gen_asked"), "mm": ft("F+MM", "eta_M", "gen_asked"), "r": ft("F+R", "eta_M", "gen_asked")},
+              lambda f, mm, r: max(f, mm, r) <= 0.1),
+        Claim("stories-probe-feature-retained-eta_S",
+              "After deletion at η_S, the feature is still linearly decodable about as well as in the pretrained model.",
+              "§5.6 Probing; Fig. 11 left, 35", "best-block probe accuracy of every η_S model >= the pretrained model's - 0.05",
+              {"f": "stories/probe/F/eta_S/best", "mm": "stories/probe/F+MM/eta_S/best", "r": "stories/probe/F+R/eta_S/best",
+               "pt": "stories/probe/present/best"},
+              lambda f, mm, r, pt: min(f, mm, r) >= pt - 0.05),
+        Claim("stories-probe-above-not-in-pt",
+              "The deleted models keep far more feature information than the model never trained on the feature.",
+              "§5.6 Probing; Fig. 11 left, 35", "best-block probe accuracy of every η_M model >= the Not-in-PT model's + 0.05",
+              {"f": "stories/probe/F/eta_M/best", "mm": "stories/probe/F+MM/eta_M/best", "r": "stories/probe/F+R/eta_M/best",
+               "control": "stories/probe/not_in_pt/best"},
+              lambda f, mm, r, control: min(f, mm, r) >= control + 0.05),
+        Claim("stories-reft-faster-than-not-in-pt",
+              "Reverse fine-tuning on feature stories lowers the deleted models' feature loss faster than the "
+              "Not-in-PT control's.",
+              "§5.6; Fig. 11 right, 33; Table 1", "feature-story loss after 30 reFT iterations: every η_M model < the control",
+              {"f": rf("F/eta_M", "loss_feature_30"), "mm": rf("F+MM/eta_M", "loss_feature_30"),
+               "r": rf("F+R/eta_M", "loss_feature_30"), "control": rf("not_in_pt", "loss_feature_30")},
+              lambda f, mm, r, control: max(f, mm, r) < control),
+        Claim("stories-reft-converges-lower",
+              "After reverse fine-tuning the deleted models reach a lower feature loss than the control ever does.",
+              "§5.6; Fig. 33", "final reFT feature-story loss: every η_M model < the control's",
+              {"f": rf("F/eta_M", "loss_feature"), "mm": rf("F+MM/eta_M", "loss_feature"),
+               "r": rf("F+R/eta_M", "loss_feature"), "control": rf("not_in_pt", "loss_feature")},
+              lambda f, mm, r, control: max(f, mm, r) < control),
+        Claim("stories-reft-generation-recovers",
+              "Generation scores of the deleted models recover under reverse fine-tuning faster than the control's.",
+              "§5.6; Fig. 34; Table 1", "final reFT generation score (asked): mean of the η_M models > the control's",
+              {"f": rf("F/eta_M", "gen_asked"), "mm": rf("F+MM/eta_M", "gen_asked"), "r": rf("F+R/eta_M", "gen_asked"),
+               "control": rf("not_in_pt", "gen_asked")},
+              lambda f, mm, r, control: (f + mm + r) / 3 > control),
+    ]
 
-# %% ../nbs/19_ledger.ipynb #c017
+CLAIMS: list[Claim] = pcfg_claims() + tracr_claims() + stories_claims()
+
+# %% ../nbs/19_ledger.ipynb #c019
 def write_ledger(results_dir: str | Path, profile: str, claims: Sequence[Claim] | None = None) -> tuple[Path, list[dict]]:
     "Judge `claims` (default: all) on the measurements of `profile`; write and return the ledger."
     measurements = load_measurements(results_dir, profile)
