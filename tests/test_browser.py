@@ -16,7 +16,8 @@ PAGES = {"index.html": 0, "book/runs/data.html": 3, "book/runs/pretrain.html": 2
          "book/runs/finetune.html": 2, "book/runs/prune.html": 1, "book/runs/probe.html": 1, "book/runs/reft.html": 1,
          "book/runs/indexer.html": 3, "book/runs/appendix.html": 3, "book/runs/claims.html": 0,
          "book/runs/tracr_compile.html": 4, "book/runs/tracr_finetune.html": 8, "book/runs/tracr_revival.html": 4,
-         "book/lib/11_compiler.html": 0, "book/lib/12_tracr.html": 0}  # page -> minimum number of figures
+         "book/lib/11_compiler.html": 0, "book/lib/12_tracr.html": 0,
+         "book/runs/stories.html": 4, "book/lib/20_stories.html": 0}  # page -> minimum number of figures
 
 
 @pytest.fixture(scope="module")
