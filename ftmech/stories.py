@@ -420,8 +420,8 @@ def _grid(steps: int, points: Sequence[int]) -> list[int]:
 
 def pretrained_stories(store, p: Mapping[str, Any]) -> dict[str, Any]:
     "{'present': run, 'not_in_pt': run}: the two pretrained models."
-    items = [(story_config(p, r, story_train_config(p, p["pt_steps"], p["pt_lr"], pretraining=True)), None)
-             for r in ("present", "not_in_pt")]
+    items = [(story_config(p, r, story_train_config(p, p["pt_steps"], p["pt_lr"], pretraining=True), gen_steps=[p["pt_steps"]]),
+              None) for r in ("present", "not_in_pt")]
     return dict(zip(("present", "not_in_pt"), train_story_runs(store, items, p["processes"])))
 
 def deleted(store, p: Mapping[str, Any], present) -> dict[tuple[str, str], Any]:
@@ -429,14 +429,14 @@ def deleted(store, p: Mapping[str, Any], present) -> dict[tuple[str, str], Any]:
     keys = [(proto, lr) for proto in p["protocols"] for lr in p["lrs"]]
     steps = p["ft_steps"]
     items = [(story_config(p, proto, story_train_config(p, steps, p["lrs"][lr]), _grid(steps, (1, 3, 10, 30, 100, 300, 1000)),
-                           [0] + _grid(steps, (30,))), present.id) for proto, lr in keys]
+                           [steps]), present.id) for proto, lr in keys]  # step 0 is the pretrained model: scored there
     return dict(zip(keys, train_story_runs(store, items, p["processes"])))
 
 def revived_stories(store, p: Mapping[str, Any], fts: Mapping, control) -> dict:
     "{(protocol, LR name) or 'not_in_pt': reFT run on feature-only stories}."
     steps = p["reft_steps"]
     cfg = story_config(p, "feature_only", story_train_config(p, steps, p["reft_lr"]), _grid(steps, (10, 30, 100, 300, 1000, 3000)),
-                       [0] + _grid(steps, (30, 300, 3000)))
+                       _grid(steps, (30, 300, 3000)))  # step 0 is the fine-tuned model: scored there
     keys = list(fts) + ["not_in_pt"]
     parents = [fts[k].id for k in fts] + [control.id]
     return dict(zip(keys, train_story_runs(store, [(cfg, par) for par in parents], p["processes"])))
