@@ -81,9 +81,9 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       probe_test=500),
         "tracr": _tracr(counter_len=20, c_trs=(0.0, 0.5, 1.0), seeds=(0, 1), steps=500, eval_every=50, ckpt_evals=5,
                         batch_size=96, eval_size=500, prune_k=10, processes=2, check_len=5),
-        "stories": _stories(vocab_size=512, seq_len=160, d_model=64, n_layers=3, n_heads=4, batch_size=32,
+        "stories": _stories(vocab_size=512, seq_len=256, d_model=64, n_layers=3, n_heads=4, batch_size=32,
                             pt_steps=1200, ft_steps=100, reft_steps=200, eval_every=100, n_loss=64, gen_prompts=6,
-                            gen_per_prompt=4, gen_tokens=100, probe_train=800, probe_steps=500, probe_len=48,
+                            gen_per_prompt=4, gen_tokens=200, probe_train=800, probe_steps=500, probe_len=48,
                             processes=2),
     }),
     Profile("paper", "the paper's sizes (spec §8), for a GPU", "cuda", {

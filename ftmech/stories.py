@@ -60,6 +60,8 @@ def parse_instruct(text: str) -> list[StoryRecord]:
                 if line.startswith(prefix):
                     value = line[len(prefix):].strip()
                     fields[name] = _split_list(value) if name in ("features", "words") else value
+        if fields.get("features") == ("none",):  # written by `instruction` for a story without features
+            fields["features"] = ()
         records.append(StoryRecord(story=story.strip(), **fields))
     return records
 
@@ -142,14 +144,13 @@ def load_hf(split: str = "validation", cache_dir: str | None = None, limit: int 
 
 # %% ../nbs/20_stories.ipynb #c018
 def instruction(record: StoryRecord) -> str:
-    "The prompt of a record: its instruction lines ending in 'Story:' and a newline."
-    lines = [f"Features: {', '.join(record.features)}"] if record.features else []
-    if record.words:
-        lines.append(f"Words: {', '.join(record.words)}")
+    "The prompt of a record: its instruction lines, the features last, ending in 'Story:' and a newline."
+    lines = [f"Words: {', '.join(record.words)}"] if record.words else []
     if record.summary:
         lines.append(f"Summary: {record.summary}")
     if record.sentence:
         lines.append(f"Random sentence: {record.sentence}")
+    lines.append(f"Features: {', '.join(record.features) or 'none'}")
     return "\n".join(lines + ["Story:"]) + "\n"
 
 def training_text(record: StoryRecord) -> str:
