@@ -35,8 +35,10 @@ test: venv $(WIDGETS) chromium sync-check nbdev-test smoke-book pytest
 sync-check: venv
 	@bash scripts/check_sync.sh $(VENV)
 
+# experiment chapters are left to the smoke book, which runs them once and in order: they share one run store, and
+# two nbdev-test workers training the same run at the same time raced (KeyError 'checkpoint' on resume)
 nbdev-test: venv
-	$(VENV)/bin/nbdev-test --n-workers 2
+	$(VENV)/bin/nbdev-test --n-workers 2 --skip-folder-re '^([_.]|experiments$$)' 
 
 smoke-book: venv $(WIDGETS)
 	unset MPLBACKEND; $(PY) -m ftmech.book --profile smoke --out _build/smoke

@@ -157,6 +157,9 @@ class Run:
         if not (self.path / "state.json").exists():
             return None
         state = _read_json(self.path / "state.json")
+        if "checkpoint" not in state:  # another process finished this run while we were starting it
+            raise StoreError(f"run {self.id} became {state.get('status', 'unknown')} while this process was starting "
+                             "it: two processes trained one run at once; run again to load the finished run")
         ckpt = self.path / state["checkpoint"]
         tensors = _read_tensors(ckpt / "model.safetensors")
         check_state_dict(model, tensors, ckpt / "model.safetensors")
