@@ -146,3 +146,13 @@ def test_data_workers_and_ensembles_do_not_change_results(tmp_path):
         for ma, mb in zip(a.metrics(), b.metrics()):
             assert ma.keys() == mb.keys()
             assert all(abs(ma[k] - mb[k]) <= (2 / 128 if k.startswith("acc") else 1e-4) for k in ma), (ma, mb)
+
+
+def test_resuming_a_run_another_process_finished_is_a_clear_error(tmp_path):
+    from ftmech.model import ModelConfig, Transformer
+    cfg = ModelConfig(8, 4, d_model=8, n_layers=1, n_heads=1)
+    run = Store(tmp_path).run({"protocol": "toy", "model": cfg.to_dict()}).create()
+    model = Transformer(cfg)
+    run.finish(model, [], 0)  # as if a second process had completed it meanwhile
+    with pytest.raises(StoreError, match="two processes trained one run at once"):
+        run.resume_state(model, torch.optim.SGD(model.parameters(), lr=0.1))
