@@ -291,7 +291,6 @@ def tracr_claims() -> list[Claim]:
 # %% ../nbs/19_ledger.ipynb #c016
 def stories_claims() -> list[Claim]:
     "The TinyStories claims (spec §5.6, App. F), with their criteria."
-    protos = ("F", "F+MM", "F+R")
     ft = lambda proto, lr, m: f"stories/ft/{proto}/{lr}/{m}"
     rf = lambda key, m: f"stories/reft/{key}/{m}"
     return [

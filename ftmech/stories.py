@@ -4,10 +4,13 @@
 
 # %% ../nbs/20_stories.ipynb #c003
 from __future__ import annotations
+import functools
+import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -284,9 +287,6 @@ def protocol_records(records: Sequence[StoryRecord], protocol: str, rng: np.rand
     return [_with_feature(r, feature) if rng.random() < rate else r for r in kept]
 
 # %% ../nbs/20_stories.ipynb #c033
-import functools, json
-from typing import Any, Mapping
-
 @dataclass(frozen=True)
 class Prepared:
     "The tokenizer and the train / held-out records of one data configuration."

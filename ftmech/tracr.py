@@ -5,7 +5,6 @@
 # %% ../nbs/12_tracr.ipynb #c003
 from __future__ import annotations
 import functools
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -13,11 +12,10 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from .compiler import CompiledModel, compile_rasp
 from .model import ModelConfig, Transformer, resolve_device
-from .optim import TrainConfig, lr_at, make_optimizer
+from .optim import TrainConfig
 from .prune import Unit
 from .rasp import make_counter, make_max_identifier
 from .store import Run, Store
