@@ -51,6 +51,7 @@ chromium:
 
 bench: venv
 	$(PY) benchmarks/sampler.py
+	$(PY) benchmarks/generate.py
 
 clean:
 	rm -rf _build book/lib book/runs

@@ -16,9 +16,9 @@ from einops import rearrange
 
 # %% auto #0
 __all__ = ['NORMS', 'POSITIONS', 'ACTIVATIONS', 'HookFn', 'NameFilter', 'ModelConfig', 'mingpt_config', 'llama_config',
-           'HookPoint', 'linear', 'Linear', 'Norm', 'rotary_tables', 'apply_rotary', 'Attention', 'MLP', 'Block',
-           'Transformer', 'stack_models', 'unstack_model', 'hooks', 'run_with_hooks', 'run_with_cache', 'autocast',
-           'resolve_device']
+           'HookPoint', 'linear', 'Linear', 'Norm', 'rotary_tables', 'apply_rotary', 'KVCache', 'Attention', 'MLP',
+           'Block', 'Transformer', 'stack_models', 'unstack_model', 'hooks', 'run_with_hooks', 'run_with_cache',
+           'autocast', 'resolve_device']
 
 # %% ../nbs/02_model.ipynb #c006
 NORMS, POSITIONS, ACTIVATIONS = ("layernorm", "rmsnorm", "none"), ("learned", "rotary", "none"), ("gelu", "relu", "swiglu")
@@ -179,6 +179,19 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
     return x * cos + rotated * sin
 
 # %% ../nbs/02_model.ipynb #c013
+class KVCache:
+    "Keys and values [batch, head, pos, d_head] of the positions a model has already run, per attention layer."
+    def __init__(self):
+        self.length = 0  # positions cached so far
+        self.kv: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def extend(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        "Append new keys / values [batch, head, pos, d_head] of `layer`; returns all of them."
+        if layer in self.kv:
+            k, v = torch.cat([self.kv[layer][0], k], dim=2), torch.cat([self.kv[layer][1], v], dim=2)
+        self.kv[layer] = (k, v)
+        return k, v
+
 class Attention(nn.Module):
     "Multi-head self-attention with hook points on q, k, v, scores, pattern and z."
     def __init__(self, cfg: ModelConfig, lead: tuple[int, ...] = ()):
@@ -195,25 +208,34 @@ class Attention(nn.Module):
         self.hook_z = HookPoint()  # [batch, pos, head, d_head], pattern-weighted values
         self.out = Linear(inner, cfg.d_model, cfg.bias, lead)
 
-    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-        "x [batch, pos, d_model] (ensembles: [models, batch, pos, d_model], attended as one batch of models x batch)."
+    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None,
+                cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+        """x [batch, pos, d_model] (ensembles: [models, batch, pos, d_model], attended as one batch of models x batch).
+        With a `cache`, x holds the positions after the cached ones; their keys and values are appended to it."""
         lead, T = x.shape[:-2], x.shape[-2]
+        start = cache.length if cache is not None else 0  # absolute position of x's first row
         qkv = self.qkv(x).reshape(-1, T, 3 * self.n_heads * self.d_head)  # [batch (x models), pos, 3 inner]
         q, k, v = rearrange(qkv, "b t (three h d) -> three b t h d", three=3, h=self.n_heads)
         q, k, v = self.hook_q(q), self.hook_k(k), self.hook_v(v)
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # [batch, head, pos, d_head]
         if rope is not None:
-            cos, sin = (t[:T] for t in rope)
+            cos, sin = (t[start:start + T] for t in rope)
             q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        if cache is not None:
+            k, v = cache.extend(layer, k, v)  # [batch, head, start + pos, d_head]
+        S = k.shape[2]
+        # query i (absolute start + i) sees keys j <= start + i
+        mask = torch.ones(T, S, dtype=torch.bool, device=x.device).triu(start + 1) if self.causal else None
         if self.force_explicit or self.hook_pattern.active or self.hook_attn_scores.active:
             scores = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)  # [batch, head, query_pos, key_pos]
-            if self.causal:
-                mask = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
+            if mask is not None:
                 scores = scores.masked_fill(mask, float("-inf"))
             pattern = self.hook_pattern(self.hook_attn_scores(scores).softmax(-1))
             z = pattern @ v  # [batch, head, pos, d_head]
+        elif start == 0 or T == 1:  # the fused kernel's own causal mask, or a single query that sees every key
+            z = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal and start == 0)
         else:
-            z = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
+            z = F.scaled_dot_product_attention(q, k, v, attn_mask=~mask)
         z = self.hook_z(z.transpose(1, 2))  # [batch, pos, head, d_head]
         return self.out(z.reshape(*lead, T, -1))
 
@@ -253,10 +275,10 @@ class Block(nn.Module):
         self.hook_mlp_out = HookPoint()  # [batch, pos, d_model]
         self.hook_resid_post = HookPoint()  # [batch, pos, d_model]
 
-    def forward(self, x: torch.Tensor, rope=None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, rope=None, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
         x = self.hook_resid_pre(x)
         if self.attn is not None:
-            x = x + self.hook_attn_out(self.attn(self.ln1(x), rope))
+            x = x + self.hook_attn_out(self.attn(self.ln1(x), rope, cache, layer))
         x = self.hook_resid_mid(x)
         if self.mlp is not None:
             x = x + self.hook_mlp_out(self.mlp(self.ln2(x)))
@@ -300,15 +322,21 @@ class Transformer(nn.Module):
                 residual_out = name.endswith(("attn.out.weight", "mlp.W_out.weight"))
                 nn.init.normal_(p, 0.0, out_std if residual_out else std, generator=generator)
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        "tokens [batch, pos] (int64) -> logits [batch, pos, vocab]; ensembles: [models, batch, pos] -> [models, ...]."
+    def forward(self, tokens: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """tokens [batch, pos] (int64) -> logits [batch, pos, vocab]; ensembles: [models, batch, pos] -> [models, ...].
+        With a `KVCache`, tokens continue the cached positions (incremental decoding; causal models only)."""
         want = 2 if self.n_models is None else 3
         if tokens.ndim != want or (want == 3 and tokens.shape[0] != self.n_models):
             shape = "[batch, pos]" if want == 2 else f"[{self.n_models} models, batch, pos]"
             raise ValueError(f"tokens must be {shape}, got shape {tuple(tokens.shape)}")
-        T = tokens.shape[-1]
-        if T > self.cfg.n_ctx:
-            raise ValueError(f"sequence length {T} exceeds the model's context n_ctx = {self.cfg.n_ctx}")
+        T, start = tokens.shape[-1], 0
+        if cache is not None:
+            if not self.cfg.causal:
+                raise ValueError("a KVCache needs a causal model; this one has causal=False")
+            start = cache.length
+        if start + T > self.cfg.n_ctx:
+            cached = f" after {start} cached positions" if start else ""
+            raise ValueError(f"sequence length {T}{cached} exceeds the model's context n_ctx = {self.cfg.n_ctx}")
         if self.n_models is None:
             x = F.embedding(tokens, self.embed)  # [batch, pos, d_model]; deterministic backward on CPU
         else:  # one lookup in the concatenated tables: member m's token t is row m * vocab + t
@@ -316,11 +344,13 @@ class Transformer(nn.Module):
             x = F.embedding(tokens + offsets, self.embed.reshape(-1, self.cfg.d_model))  # [models, batch, pos, d_model]
         x = self.hook_embed(x)
         if self.pos_embed is not None:
-            pos = self.pos_embed[..., :T, :]  # [(models,) pos, d_model]
+            pos = self.pos_embed[..., start:start + T, :]  # [(models,) pos, d_model]
             x = x + self.hook_pos_embed((pos if self.n_models is None else pos.unsqueeze(1)).expand_as(x))
         rope = (self.rope_cos, self.rope_sin) if self.cfg.pos == "rotary" else None
-        for block in self.blocks:
-            x = block(x, rope)
+        for layer, block in enumerate(self.blocks):
+            x = block(x, rope, cache, layer)
+        if cache is not None:
+            cache.length = start + T
         x = self.ln_final(x)
         return linear(x, self.embed) if self.unembed is None else self.unembed(x)
 
@@ -398,7 +428,7 @@ Transformer.hooks = hooks
 Transformer.run_with_hooks = run_with_hooks
 Transformer.run_with_cache = run_with_cache
 
-# %% ../nbs/02_model.ipynb #c033
+# %% ../nbs/02_model.ipynb #c035
 def autocast(device: torch.device | str):
     "bf16 autocast on CUDA, nothing on other devices."
     device = torch.device(device)

@@ -226,14 +226,18 @@ def story_loss(model, batch: dict[str, torch.Tensor], chunk: int = 32) -> float:
 @torch.no_grad()
 def generate(model, prompt: Sequence[int], n: int, max_new_tokens: int, generator: torch.Generator,
              temperature: float = 1.0, top_k: int | None = None, stop_id: int | None = 0) -> list[list[int]]:
-    "n sampled continuations (token ids, without the prompt, cut before stop_id) of one prompt."
+    """n sampled continuations (token ids, without the prompt, cut before stop_id) of one prompt.
+    Decodes with a KV cache while the sequence fits the context, then re-runs a sliding window of n_ctx tokens."""
+    from ftmech.model import KVCache
     if temperature < 0 or (top_k is not None and top_k < 1):
         raise ValueError(f"need temperature >= 0 and top_k >= 1 or None, got {temperature}, {top_k}")
     model.eval()
+    n_ctx = model.cfg.n_ctx
     x = torch.tensor(list(prompt), device=model.device).repeat(n, 1)  # [n, prompt]
     done = torch.zeros(n, dtype=torch.bool, device=model.device)
-    for _ in range(max_new_tokens):
-        logits = model(x[:, -model.cfg.n_ctx:])[:, -1].float()  # [n, vocab]
+    cache = KVCache()
+    logits = model(x[:, -n_ctx:], cache=cache)[:, -1].float()  # [n, vocab]
+    for step in range(max_new_tokens):
         if temperature == 0:
             nxt = logits.argmax(-1, keepdim=True)
         else:
@@ -246,8 +250,12 @@ def generate(model, prompt: Sequence[int], n: int, max_new_tokens: int, generato
             nxt[done] = stop_id
             done |= nxt[:, 0] == stop_id
         x = torch.cat([x, nxt], dim=1)
-        if done.all():
+        if done.all() or step == max_new_tokens - 1:
             break
+        if x.shape[1] <= n_ctx:
+            logits = model(nxt, cache=cache)[:, -1].float()
+        else:  # past the context: the last n_ctx tokens, recomputed
+            logits = model(x[:, -n_ctx:])[:, -1].float()
     out = []
     for row in x[:, len(prompt):].tolist():
         out.append(row[:row.index(stop_id)] if stop_id is not None and stop_id in row else row)
@@ -259,7 +267,7 @@ def generation_score(texts: Sequence[str], feature: str = "Dialogue") -> float:
         raise ValueError(f"no exact rule for feature {feature!r}; known: {list(FEATURE_RULES)}")
     return float(np.mean([FEATURE_RULES[feature](t) for t in texts])) if texts else float("nan")
 
-# %% ../nbs/20_stories.ipynb #c030
+# %% ../nbs/20_stories.ipynb #c033
 PROTOCOLS = ("present", "not_in_pt", "F", "F+MM", "F+R", "feature_only")
 
 def _with_feature(record: StoryRecord, feature: str) -> StoryRecord:
@@ -286,7 +294,7 @@ def protocol_records(records: Sequence[StoryRecord], protocol: str, rng: np.rand
     rate = float(np.mean(has))  # F+R: the feature's instruction as frequent as in the corpus
     return [_with_feature(r, feature) if rng.random() < rate else r for r in kept]
 
-# %% ../nbs/20_stories.ipynb #c033
+# %% ../nbs/20_stories.ipynb #c036
 @dataclass(frozen=True)
 class Prepared:
     "The tokenizer and the train / held-out records of one data configuration."
@@ -324,7 +332,7 @@ def windows(data: Mapping[str, Any], protocol: str) -> torch.Tensor:
     "Token windows [n, seq_len + 1] of the protocol's training records (cached)."
     return _windows(json.dumps(dict(data), sort_keys=True), protocol)
 
-# %% ../nbs/20_stories.ipynb #c035
+# %% ../nbs/20_stories.ipynb #c038
 def measure(model, data: Mapping[str, Any], ev: Mapping[str, Any], generation: bool = True) -> dict[str, float]:
     "Held-out feature / other story losses and (when `generation`) asked / unasked generation scores of `model`."
     prep, feature = prepared(data), data["feature"]
@@ -342,7 +350,7 @@ def measure(model, data: Mapping[str, Any], ev: Mapping[str, Any], generation: b
         out[name] = generation_score(texts, feature)
     return out
 
-# %% ../nbs/20_stories.ipynb #c037
+# %% ../nbs/20_stories.ipynb #c040
 STORY_PROTOCOLS = {"present": "stories-pt", "not_in_pt": "stories-pt", "F": "stories-ft", "F+MM": "stories-ft",
                    "F+R": "stories-ft", "feature_only": "stories-reft"}
 
@@ -396,7 +404,7 @@ def train_story_run(store, config: Mapping[str, Any], parent=None, progress: boo
     except TrainingInterrupted:
         return run
 
-# %% ../nbs/20_stories.ipynb #c040
+# %% ../nbs/20_stories.ipynb #c043
 def story_train_config(p: Mapping[str, Any], steps: int, lr: float, pretraining: bool = False):
     "AdamW; pretraining: warmup 5% + cosine to 0; fine-tuning: constant LR."
     from ftmech.optim import TrainConfig
@@ -442,7 +450,7 @@ def revived_stories(store, p: Mapping[str, Any], fts: Mapping, control) -> dict:
     parents = [fts[k].id for k in fts] + [control.id]
     return dict(zip(keys, train_story_runs(store, [(cfg, par) for par in parents], p["processes"])))
 
-# %% ../nbs/20_stories.ipynb #c042
+# %% ../nbs/20_stories.ipynb #c045
 def probe_sets(p: Mapping[str, Any]) -> tuple[dict, dict]:
     "({feature: train set}, {feature: test set}); a set holds tokens [N, probe_len] and binary target [N]."
     prep, L = prepared(data_config(p)), p["probe_len"]
