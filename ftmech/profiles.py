@@ -44,9 +44,12 @@ def _tracr(**kw) -> dict:
     return {**base, **kw}
 
 def _stories(**kw) -> dict:
-    "TinyStories-chapter parameters: the offline corpus, Dialogue deleted, η_M / η_S by the main-text formula."
-    base = dict(data_seed=0, heldout=0.1, feature="Dialogue", other="Animal", pt_lr=1e-3, lrs={"eta_M": 1e-4, "eta_S": 1e-5},
-                reft_lr=1e-5, protocols=("F", "F+MM", "F+R"), temperature=1.0, top_k=50, seed=0)
+    """TinyStories-chapter parameters: the offline corpus, Dialogue deleted, η_M / η_S by the main-text formula.
+    source: 'offline' | 'hf' | the path of a TinyStories-Instruct .txt file (limit caps its records);
+    windows: 'document' (training windows start at documents: measured to teach a small model to follow the
+    instruction) | 'packed'."""
+    base = dict(source="offline", limit=None, data_seed=0, heldout=0.1, feature="Dialogue", other="Animal",
+                windows="document", pt_lr=1e-3, lrs={"eta_M": 1e-4, "eta_S": 1e-5}, reft_lr=1e-5, protocols=("F", "F+MM", "F+R"), temperature=1.0, top_k=50, seed=0)
     return {**base, **kw}
 
 def _loop(steps: int, batch_size: int, eval_every: int, ckpt_every: int, eval_size: int) -> dict:
@@ -82,8 +85,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "tracr": _tracr(counter_len=20, c_trs=(0.0, 0.5, 1.0), seeds=(0, 1), steps=500, eval_every=50, ckpt_evals=5,
                         batch_size=96, eval_size=500, prune_k=10, processes=2, check_len=5),
         "stories": _stories(vocab_size=512, seq_len=256, d_model=64, n_layers=3, n_heads=4, batch_size=32,
-                            pt_steps=1200, ft_steps=100, reft_steps=200, eval_every=100, n_loss=64, gen_prompts=6,
-                            gen_per_prompt=4, gen_tokens=200, probe_train=800, probe_steps=500, probe_len=48,
+                            pt_steps=2000, ft_steps=100, reft_steps=200, eval_every=100, n_loss=64, gen_prompts=12,
+                            gen_per_prompt=8, gen_tokens=200, probe_train=800, probe_steps=500, probe_len=48,
                             processes=2),
     }),
     Profile("paper", "the paper's sizes (spec §8), for a GPU", "cuda", {

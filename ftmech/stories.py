@@ -16,13 +16,14 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['EOT', 'ANIMALS', 'FOODS', 'FEATURE_RULES', 'FEATURES', 'DATA_DIR', 'OFFLINE_FILE', 'HF_NAME', 'PROTOCOLS',
-           'STORY_PROTOCOLS', 'StoryRecord', 'parse_plain', 'parse_instruct', 'has_dialogue', 'exact_features',
-           'derive_instruct', 'load_offline', 'load_hf', 'instruction', 'training_text', 'train_tokenizer',
-           'save_tokenizer', 'load_tokenizer', 'pack_windows', 'story_batch', 'story_loss', 'generate',
-           'generation_score', 'protocol_records', 'Prepared', 'data_config', 'prepared', 'windows', 'measure',
-           'story_model_config', 'story_config', 'train_story_run', 'story_train_config', 'train_story_runs',
-           'pretrained_stories', 'deleted', 'revived_stories', 'probe_sets', 'story_probe_job']
+__all__ = ['EOT', 'ANIMALS', 'FOODS', 'FEATURE_RULES', 'FEATURES', 'DATA_DIR', 'OFFLINE_FILE', 'HF_NAME', 'WINDOW_STARTS',
+           'PROTOCOLS', 'STORY_PROTOCOLS', 'StoryRecord', 'parse_plain', 'parse_instruct', 'has_dialogue',
+           'exact_features', 'derive_instruct', 'load_offline', 'load_hf', 'instruction', 'training_text',
+           'train_tokenizer', 'save_tokenizer', 'load_tokenizer', 'pack_windows', 'story_batch', 'story_loss',
+           'generate', 'generation_score', 'FeatureClassifier', 'protocol_records', 'Prepared', 'data_config',
+           'load_source', 'prepared', 'windows', 'measure', 'story_model_config', 'story_config', 'train_story_run',
+           'story_train_config', 'train_story_runs', 'pretrained_stories', 'deleted', 'revived_stories', 'probe_sets',
+           'story_probe_job']
 
 # %% ../nbs/20_stories.ipynb #c006
 EOT = "<|endoftext|>"
@@ -185,13 +186,22 @@ def load_tokenizer(path: str | Path):
     return Tokenizer.from_str(Path(path).read_text(encoding="utf-8"))
 
 # %% ../nbs/20_stories.ipynb #c024
-def pack_windows(tok, records: Sequence[StoryRecord], seq_len: int) -> torch.Tensor:
-    "Windows [n, seq_len + 1] of the concatenated token stream of the records' training texts."
-    stream = [i for r in records for i in tok.encode(training_text(r)).ids]
-    n = (len(stream) - 1) // seq_len
-    if n < 1:
+WINDOW_STARTS = ("packed", "document")
+
+def pack_windows(tok, records: Sequence[StoryRecord], seq_len: int, starts: str = "packed") -> torch.Tensor:
+    "Windows [n, seq_len + 1] of the records' concatenated training texts, packed or from each document's start."
+    if starts not in WINDOW_STARTS:
+        raise ValueError(f"unknown window starts {starts!r}; allowed are {list(WINDOW_STARTS)}")
+    docs = [tok.encode(training_text(r)).ids for r in records]
+    stream = torch.tensor([i for d in docs for i in d])  # [tokens]
+    if len(stream) < seq_len + 1:
         raise ValueError(f"{len(stream)} tokens do not fill one window of {seq_len + 1}")
-    return torch.tensor(stream[:n * seq_len + 1]).unfold(0, seq_len + 1, seq_len)  # [n, seq_len + 1]
+    if starts == "packed":
+        n = (len(stream) - 1) // seq_len
+        return stream[:n * seq_len + 1].unfold(0, seq_len + 1, seq_len)  # [n, seq_len + 1]
+    first = torch.tensor([0] + [len(d) for d in docs[:-1]]).cumsum(0)  # [docs] offset of each document
+    first = first[first + seq_len + 1 <= len(stream)]
+    return stream[first[:, None] + torch.arange(seq_len + 1)]  # [n, seq_len + 1]
 
 def story_batch(tok, records: Sequence[StoryRecord], seq_len: int) -> dict[str, torch.Tensor]:
     "Documents padded to one length (cut at seq_len + 1): tokens [n, L] and a mask [n, L - 1] of story targets."
@@ -261,13 +271,81 @@ def generate(model, prompt: Sequence[int], n: int, max_new_tokens: int, generato
         out.append(row[:row.index(stop_id)] if stop_id is not None and stop_id in row else row)
     return out
 
-def generation_score(texts: Sequence[str], feature: str = "Dialogue") -> float:
-    "Fraction of `texts` for which the feature's exact rule holds."
-    if feature not in FEATURE_RULES:
-        raise ValueError(f"no exact rule for feature {feature!r}; known: {list(FEATURE_RULES)}")
-    return float(np.mean([FEATURE_RULES[feature](t) for t in texts])) if texts else float("nan")
+def generation_score(texts: Sequence[str], feature: str = "Dialogue", judge=None) -> float:
+    "Fraction of `texts` that have the feature: by its exact rule, or by `judge(texts) -> bools` (a classifier)."
+    if judge is None and feature not in FEATURE_RULES:
+        raise ValueError(f"no exact rule for feature {feature!r} (known: {list(FEATURE_RULES)}); pass a judge, "
+                         "e.g. FeatureClassifier.fit(records, feature).predict")
+    if not texts:
+        return float("nan")
+    hits = judge(list(texts)) if judge is not None else [FEATURE_RULES[feature](t) for t in texts]
+    return float(np.mean(np.asarray(hits, dtype=bool)))
 
 # %% ../nbs/20_stories.ipynb #c033
+_TERM = re.compile(r"[a-z]+(?:'[a-z]+)?|[\"\u201c\u201d!?]")
+
+def _terms(text: str) -> set[str]:
+    "Words, quotation marks, ! and ? of a text, and adjacent pairs of them."
+    t = _TERM.findall(text.lower().replace("\u201c", '"').replace("\u201d", '"'))
+    return set(t) | {f"{a} {b}" for a, b in zip(t, t[1:])}
+
+@dataclass(frozen=True)
+class FeatureClassifier:
+    "Logistic regression on term presence: does a story have `feature`? (`fit` builds one.)"
+    feature: str
+    terms: tuple[str, ...]
+    weight: torch.Tensor  # [len(terms)]
+    bias: float
+
+    @classmethod
+    def fit(cls, records: Sequence[StoryRecord], feature: str, max_terms: int = 4000, min_docs: int = 3,
+            l2: float = 1e-2) -> "FeatureClassifier":
+        "Train on the records' stories, labelled by whether `feature` is among their features."
+        y = torch.tensor([feature in r.features for r in records], dtype=torch.float32)  # [n]
+        if len(records) < 2 or y.sum() in (0, len(records)):
+            raise ValueError(f"need stories with and without {feature!r} to fit a classifier; "
+                             f"{int(y.sum())} of {len(records)} records have it")
+        docs = [_terms(r.story) for r in records]
+        counts: dict[str, int] = {}
+        for d in docs:
+            for t in d:
+                counts[t] = counts.get(t, 0) + 1
+        kept = sorted((t for t, c in counts.items() if c >= min_docs), key=lambda t: (-counts[t], t))[:max_terms]
+        clf = cls(feature, tuple(sorted(kept)), torch.zeros(len(kept)), 0.0)
+        x = clf._design(docs)  # [n, terms]
+        w = torch.zeros(len(kept), requires_grad=True)
+        b = torch.zeros(1, requires_grad=True)
+        pos = float(y.mean())
+        sample_w = torch.where(y > 0, 0.5 / pos, 0.5 / (1 - pos))  # [n] classes weigh equally
+        opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=200, line_search_fn="strong_wolfe")
+        def closure():
+            opt.zero_grad()
+            loss = (torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, y, weight=sample_w)
+                    + l2 * w.pow(2).sum())
+            loss.backward()
+            return loss
+        opt.step(closure)
+        return cls(feature, clf.terms, w.detach().clone(), float(b.detach()))
+
+    def _design(self, docs: Sequence[set[str]]) -> torch.Tensor:
+        index = {t: i for i, t in enumerate(self.terms)}
+        x = torch.zeros(len(docs), len(self.terms))  # [n, terms]: 1 where the story has the term
+        for row, d in enumerate(docs):
+            cols = [index[t] for t in d if t in index]
+            x[row, cols] = 1.0
+        return x
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        "Does each text have the feature? (bool array)"
+        x = self._design([_terms(t) for t in texts])
+        return (x @ self.weight + self.bias > 0).numpy()
+
+    def accuracy(self, records: Sequence[StoryRecord]) -> float:
+        "Fraction of records whose label the classifier reproduces."
+        truth = np.array([self.feature in r.features for r in records])
+        return float((self.predict([r.story for r in records]) == truth).mean())
+
+# %% ../nbs/20_stories.ipynb #c037
 PROTOCOLS = ("present", "not_in_pt", "F", "F+MM", "F+R", "feature_only")
 
 def _with_feature(record: StoryRecord, feature: str) -> StoryRecord:
@@ -294,29 +372,55 @@ def protocol_records(records: Sequence[StoryRecord], protocol: str, rng: np.rand
     rate = float(np.mean(has))  # F+R: the feature's instruction as frequent as in the corpus
     return [_with_feature(r, feature) if rng.random() < rate else r for r in kept]
 
-# %% ../nbs/20_stories.ipynb #c036
+# %% ../nbs/20_stories.ipynb #c040
 @dataclass(frozen=True)
 class Prepared:
-    "The tokenizer and the train / held-out records of one data configuration."
+    "Tokenizer, train / held-out records, probed features and the generation judge of one data configuration."
     tokenizer: Any
     train: list
     heldout: list
+    features: tuple[str, ...] = FEATURES
+    judge: Any = None  # texts -> bools for a feature without an exact rule (a FeatureClassifier's predict)
+    judge_accuracy: float | None = None  # the classifier's held-out accuracy
 
 def data_config(p: Mapping[str, Any]) -> dict:
     "The data part of a story run's config, from the `stories` profile parameters."
-    return {"source": "offline", "seed": int(p["data_seed"]), "heldout": float(p["heldout"]),
-            "vocab_size": int(p["vocab_size"]), "seq_len": int(p["seq_len"]), "feature": p["feature"], "other": p["other"]}
+    d = {"source": str(p.get("source", "offline")), "seed": int(p["data_seed"]), "heldout": float(p["heldout"]),
+         "vocab_size": int(p["vocab_size"]), "seq_len": int(p["seq_len"]), "feature": p["feature"], "other": p["other"],
+         "windows": p.get("windows", "packed")}
+    if d["source"] != "offline":
+        d["limit"] = p.get("limit")
+    return d
+
+def load_source(source: str, seed: int = 0, limit: int | None = None) -> list[StoryRecord]:
+    "The records of a data source: 'offline', 'hf' (train split) or the path of a TinyStories-Instruct .txt file."
+    if source == "offline":
+        return load_offline(seed=seed)
+    if source == "hf":
+        return load_hf("train", limit=limit)
+    path = Path(source)
+    if path.suffix != ".txt" or not path.is_file():
+        raise ValueError(f"unknown data source {source!r}; allowed are 'offline', 'hf' or the path of an existing "
+                         "TinyStories-Instruct .txt file")
+    return parse_instruct(path.read_text(encoding="utf-8"))[:limit]
 
 @functools.lru_cache(maxsize=4)
 def _prepared(data_json: str) -> Prepared:
     d = json.loads(data_json)
-    if d["source"] != "offline":
-        raise ValueError(f"unknown data source {d['source']!r}; this build supports 'offline' (load_hf for the real data)")
-    records = load_offline(seed=d["seed"])
+    records = load_source(d["source"], d["seed"], d.get("limit"))
     order = np.random.default_rng(d["seed"]).permutation(len(records))
     n_held = int(round(d["heldout"] * len(records)))
     heldout, train = [records[i] for i in order[:n_held]], [records[i] for i in order[n_held:]]
-    return Prepared(train_tokenizer([training_text(r) for r in train], d["vocab_size"]), train, heldout)
+    if not any(d["feature"] in r.features for r in heldout):
+        raise ValueError(f"no held-out record has the feature {d['feature']!r}; labels seen: "
+                         f"{sorted({f for r in records for f in r.features})}")
+    features = FEATURES if d["source"] == "offline" else tuple(sorted({f for r in train for f in r.features}))
+    judge = accuracy = None
+    if d["feature"] not in FEATURE_RULES:
+        clf = FeatureClassifier.fit(train[:5000], d["feature"])
+        judge, accuracy = clf.predict, clf.accuracy(heldout)
+    tok = train_tokenizer([training_text(r) for r in train], d["vocab_size"])
+    return Prepared(tok, train, heldout, features, judge, accuracy)
 
 def prepared(data: Mapping[str, Any]) -> Prepared:
     "Tokenizer and splits of `data` (cached per configuration)."
@@ -326,13 +430,13 @@ def prepared(data: Mapping[str, Any]) -> Prepared:
 def _windows(data_json: str, protocol: str) -> torch.Tensor:
     d, prep = json.loads(data_json), _prepared(data_json)
     recs = protocol_records(prep.train, protocol, np.random.default_rng(d["seed"]), d["feature"], d["other"])
-    return pack_windows(prep.tokenizer, recs, d["seq_len"])
+    return pack_windows(prep.tokenizer, recs, d["seq_len"], d.get("windows", "packed"))
 
 def windows(data: Mapping[str, Any], protocol: str) -> torch.Tensor:
     "Token windows [n, seq_len + 1] of the protocol's training records (cached)."
     return _windows(json.dumps(dict(data), sort_keys=True), protocol)
 
-# %% ../nbs/20_stories.ipynb #c038
+# %% ../nbs/20_stories.ipynb #c044
 def measure(model, data: Mapping[str, Any], ev: Mapping[str, Any], generation: bool = True) -> dict[str, float]:
     "Held-out feature / other story losses and (when `generation`) asked / unasked generation scores of `model`."
     prep, feature = prepared(data), data["feature"]
@@ -347,10 +451,10 @@ def measure(model, data: Mapping[str, Any], ev: Mapping[str, Any], generation: b
             prompt = prep.tokenizer.encode(instruction(r)).ids
             for ids in generate(model, prompt, ev["gen_per_prompt"], ev["gen_tokens"], gen, ev["temperature"], ev["top_k"]):
                 texts.append(prep.tokenizer.decode(ids))
-        out[name] = generation_score(texts, feature)
+        out[name] = generation_score(texts, feature, prep.judge)
     return out
 
-# %% ../nbs/20_stories.ipynb #c040
+# %% ../nbs/20_stories.ipynb #c046
 STORY_PROTOCOLS = {"present": "stories-pt", "not_in_pt": "stories-pt", "F": "stories-ft", "F+MM": "stories-ft",
                    "F+R": "stories-ft", "feature_only": "stories-reft"}
 
@@ -404,7 +508,7 @@ def train_story_run(store, config: Mapping[str, Any], parent=None, progress: boo
     except TrainingInterrupted:
         return run
 
-# %% ../nbs/20_stories.ipynb #c043
+# %% ../nbs/20_stories.ipynb #c049
 def story_train_config(p: Mapping[str, Any], steps: int, lr: float, pretraining: bool = False):
     "AdamW; pretraining: warmup 5% + cosine to 0; fine-tuning: constant LR."
     from ftmech.optim import TrainConfig
@@ -450,7 +554,7 @@ def revived_stories(store, p: Mapping[str, Any], fts: Mapping, control) -> dict:
     parents = [fts[k].id for k in fts] + [control.id]
     return dict(zip(keys, train_story_runs(store, [(cfg, par) for par in parents], p["processes"])))
 
-# %% ../nbs/20_stories.ipynb #c045
+# %% ../nbs/20_stories.ipynb #c051
 def probe_sets(p: Mapping[str, Any]) -> tuple[dict, dict]:
     "({feature: train set}, {feature: test set}); a set holds tokens [N, probe_len] and binary target [N]."
     prep, L = prepared(data_config(p)), p["probe_len"]
@@ -462,7 +566,7 @@ def probe_sets(p: Mapping[str, Any]) -> tuple[dict, dict]:
                 rows.append(ids[-L:])
                 feats.append(r.features)
         tokens = torch.tensor(rows)
-        return {f: {"tokens": tokens, "target": torch.tensor([int(f in fs) for fs in feats])} for f in FEATURES}
+        return {f: {"tokens": tokens, "target": torch.tensor([int(f in fs) for fs in feats])} for f in prep.features}
     return build(prep.train[:p["probe_train"]]), build(prep.heldout)
 
 def story_probe_job(store_root: str, run_id: str, p: Mapping[str, Any], control: bool = False) -> dict[str, list[dict]]:
@@ -472,4 +576,4 @@ def story_probe_job(store_root: str, run_id: str, p: Mapping[str, Any], control:
     model = Store(store_root).get(run_id).load_model()
     train, test = probe_sets(p)
     return {f: probe_layers(model, train[f], test[f], 2, steps=p["probe_steps"], control=control,
-                            positions="mean_last_10") for f in FEATURES}
+                            positions="mean_last_10") for f in train}
