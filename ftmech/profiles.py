@@ -49,7 +49,7 @@ def _stories(**kw) -> dict:
     windows: 'document' (training windows start at documents: measured to teach a small model to follow the
     instruction) | 'packed'."""
     base = dict(source="offline", limit=None, data_seed=0, heldout=0.1, feature="Dialogue", other="Animal",
-                windows="document", pt_lr=1e-3, lrs={"eta_M": 1e-4, "eta_S": 1e-5}, reft_lr=1e-5, protocols=("F", "F+MM", "F+R"), temperature=1.0, top_k=50, seed=0)
+                windows="document", tie_embeddings=False, pt_lr=1e-3, lrs={"eta_M": 1e-4, "eta_S": 1e-5}, reft_lr=1e-5, protocols=("F", "F+MM", "F+R"), temperature=1.0, top_k=50, seed=0)
     return {**base, **kw}
 
 def _loop(steps: int, batch_size: int, eval_every: int, ckpt_every: int, eval_size: int) -> dict:
@@ -103,7 +103,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "tracr": _tracr(counter_len=46, c_trs=(0.0, 0.2, 0.5, 0.6, 0.8, 0.9, 1.0), seeds=(0, 1, 2), steps=10_000,
                         eval_every=250, ckpt_evals=4, batch_size=96, eval_size=2_000, prune_k=20, processes=1,
                         check_len=6),
-        "stories": _stories(vocab_size=8192, seq_len=1024, d_model=768, n_layers=12, n_heads=12, batch_size=128,
+        "stories": _stories(source="hf", feature="Twist", other="Foreshadowing", vocab_size=8192, seq_len=1024,
+                            d_model=768, n_layers=12, n_heads=12, tie_embeddings=True, batch_size=128,
                             pt_steps=30_000, ft_steps=4_000, reft_steps=4_000, eval_every=250, n_loss=500,
                             gen_prompts=50, gen_per_prompt=4, gen_tokens=400, probe_train=5_000, probe_steps=4_000,
                             probe_len=128, processes=1),

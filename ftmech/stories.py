@@ -459,10 +459,10 @@ STORY_PROTOCOLS = {"present": "stories-pt", "not_in_pt": "stories-pt", "F": "sto
                    "F+R": "stories-ft", "feature_only": "stories-reft"}
 
 def story_model_config(p: Mapping[str, Any]):
-    "The LLaMA-style model of the profile (vocabulary = the tokenizer's)."
+    "The LLaMA-style model of the profile (vocabulary = the tokenizer's; tied embeddings as in llama2.c if asked)."
     from ftmech.model import llama_config
     return llama_config(int(p["vocab_size"]), int(p["seq_len"]), d_model=p["d_model"], n_layers=p["n_layers"],
-                        n_heads=p["n_heads"])
+                        n_heads=p["n_heads"], tie_embeddings=bool(p.get("tie_embeddings", False)))
 
 def story_config(p: Mapping[str, Any], records: str, train, eval_steps: Sequence[int] = (),
                  gen_steps: Sequence[int] | None = None) -> dict:
@@ -508,7 +508,7 @@ def train_story_run(store, config: Mapping[str, Any], parent=None, progress: boo
     except TrainingInterrupted:
         return run
 
-# %% ../nbs/20_stories.ipynb #c049
+# %% ../nbs/20_stories.ipynb #c051
 def story_train_config(p: Mapping[str, Any], steps: int, lr: float, pretraining: bool = False):
     "AdamW; pretraining: warmup 5% + cosine to 0; fine-tuning: constant LR."
     from ftmech.optim import TrainConfig
@@ -554,7 +554,7 @@ def revived_stories(store, p: Mapping[str, Any], fts: Mapping, control) -> dict:
     parents = [fts[k].id for k in fts] + [control.id]
     return dict(zip(keys, train_story_runs(store, [(cfg, par) for par in parents], p["processes"])))
 
-# %% ../nbs/20_stories.ipynb #c051
+# %% ../nbs/20_stories.ipynb #c053
 def probe_sets(p: Mapping[str, Any]) -> tuple[dict, dict]:
     "({feature: train set}, {feature: test set}); a set holds tokens [N, probe_len] and binary target [N]."
     prep, L = prepared(data_config(p)), p["probe_len"]
