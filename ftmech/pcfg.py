@@ -15,14 +15,14 @@ from .plots import iterations_to
 from .store import Run, Store
 from .tasks import DataConfig
 from .utils import markdown_table
-from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_config_of, mixed_ft_config, pretrain_config, pretrain_setup, reft_config,
+from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_config_of, pretrain_config, pretrain_setup, reft_config,
                     scratch_config, scr_ft_config, swap_prior, train_config)
 
 # %% auto #0
 __all__ = ['JAILBREAK_FAMILIES', 'FT_METRICS', 'Cell', 'grid', 'pretrain_configs', 'pretrained', 'ft_data', 'ft_train',
-           'ft_config', 'finetuned', 'reft_train', 'revived', 'baselines', 'map_in_processes', 'prune_job', 'probe_job',
-           'final', 'at_step', 'iters_to', 'by_seed', 'mean_spread', 'fmt', 'seed_curve', 'plot_seed_curves',
-           'runs_where', 'behaviour_figure', 'behaviour_values', 'behaviour_tables']
+           'ft_config', 'finetuned', 'reft_train', 'revived', 'baselines', 'prune_job', 'probe_job', 'final', 'at_step',
+           'iters_to', 'by_seed', 'mean_spread', 'fmt', 'seed_curve', 'plot_seed_curves', 'runs_where',
+           'behaviour_figure', 'behaviour_values', 'behaviour_tables']
 
 # %% ../nbs/09_pcfg.ipynb #c006
 @dataclass(frozen=True, order=True)
@@ -128,16 +128,6 @@ def baselines(store: Store, swapped: Run, ft_run: Run, p: Mapping[str, Any], see
     return dict(zip(keys, runs))
 
 # %% ../nbs/09_pcfg.ipynb #c013
-def map_in_processes(fn, jobs: Sequence[tuple], processes: int = 1) -> list:
-    "[fn(*job) for job in jobs], computed in `processes` single-threaded spawned processes when > 1."
-    if processes <= 1 or len(jobs) < 2:
-        return [fn(*job) for job in jobs]
-    import concurrent.futures as cf, multiprocessing as mp
-    import torch
-    with cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn"), initializer=torch.set_num_threads,
-                                initargs=(1,)) as pool:
-        return list(pool.map(fn, *zip(*jobs)))
-
 def prune_job(store_root: str, run_id: str, eval_size: int, ks: Sequence[int]) -> list[dict]:
     "Pruning curve of a fine-tuned run: saliency of its pretraining loss on a fresh batch (seed 1), metrics on its held-out sets."
     from ftmech.prune import prune_curve

@@ -45,7 +45,7 @@ def _tracr(**kw) -> dict:
 
 def _stories(**kw) -> dict:
     """TinyStories-chapter parameters: the offline corpus, Dialogue deleted, η_M / η_S by the main-text formula.
-    source: 'offline' | 'hf' | the path of a TinyStories-Instruct .txt file (limit caps its records);
+    source: 'offline' | 'hf' | the path of a TinyStories-Instruct .txt file (limit: its first records / hub rows);
     windows: 'document' (training windows start at documents: measured to teach a small model to follow the
     instruction) | 'packed'."""
     base = dict(source="offline", limit=None, data_seed=0, heldout=0.1, feature="Dialogue", other="Animal",
@@ -86,7 +86,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                         batch_size=96, eval_size=500, prune_k=10, processes=2, check_len=5),
         "stories": _stories(vocab_size=512, seq_len=256, d_model=64, n_layers=3, n_heads=4, batch_size=32,
                             pt_steps=2000, ft_steps=100, reft_steps=200, eval_every=100, n_loss=64, gen_prompts=12,
-                            gen_per_prompt=8, gen_tokens=200, probe_train=800, probe_steps=500, probe_len=48,
+                            gen_per_prompt=8, gen_tokens=200, probe_train=2000, probe_steps=500, probe_len=200,
                             processes=2),
     }),
     Profile("paper", "the paper's sizes (spec §8), for a GPU", "cuda", {

@@ -523,7 +523,7 @@ def _story_job(root: str, config: dict, parent: str | None) -> str:
 
 def train_story_runs(store, items: Sequence[tuple[dict, str | None]], processes: int = 1) -> list:
     "Train every (config, parent id), in `processes` single-threaded processes when > 1; returns the runs."
-    from ftmech.pcfg import map_in_processes
+    from ftmech.utils import map_in_processes
     map_in_processes(_story_job, [(str(store.root), c, par) for c, par in items if not store.run(c, par).complete],
                      processes)
     return [store.run(c, par) for c, par in items]

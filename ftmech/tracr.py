@@ -279,7 +279,7 @@ def _train_job(root: str, config: dict, parent: str | None, device: str) -> str:
 
 def train_all(store: Store, items: Sequence[tuple[dict, str | None]], processes: int = 1, device: str = "cpu") -> list[Run]:
     "Train every (config, parent id) — in `processes` single-threaded processes when > 1 — and return the runs."
-    from ftmech.pcfg import map_in_processes
+    from ftmech.utils import map_in_processes
     todo = [(str(store.root), c, par, device) for c, par in items if not store.run(c, par).complete]
     map_in_processes(_train_job, todo, processes)
     return [store.run(c, par) for c, par in items]

@@ -20,7 +20,7 @@ from .profiles import profile_params
 from .store import Run, Store, StoreError, canonical
 from .tasks import (LETTERS, DataConfig, MixedDataset, TaskDataset, heldout_arrays, reprompt,
                           to_batch)
-from .utils import parse_value, run_cli
+from .utils import map_in_processes, parse_value, run_cli
 
 # %% auto #0
 __all__ = ['data_spec', 'dataset_from_spec', 'eval_spec', 'build_eval_sets', 'answer_logits', 'loss_fn', 'accuracy',
@@ -248,19 +248,14 @@ def _train_group_by_ids(root: str, items: Sequence[tuple[dict, str | None]], sto
 def _train_in_processes(store: Store, groups: Sequence[Sequence[Run]], processes: int, progress: bool,
                         stop_after: int | None) -> None:
     "Train independent groups concurrently in `processes` spawned processes (each group's parent must be complete)."
-    import concurrent.futures as cf, multiprocessing as mp
     from ftmech.train import _train_group_by_ids as target  # by module path, so spawned processes can import it
     for g in groups:
         for r in g:
             if r.parent is not None and not store.get(r.parent).complete:
                 raise ValueError(f"run {r.id}: its parent {r.parent} is not complete; with processes > 1 every "
                                  f"parent must be trained first (train the parents in an earlier call)")
-    with cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn")) as pool:
-        futures = [pool.submit(target, str(store.root), [(r.config, r.parent) for r in g], stop_after)
-                   for g in groups]
-        for fut in tqdm(cf.as_completed(futures), total=len(futures), disable=not progress, mininterval=2.0,
-                        desc=f"{len(groups)} groups in {processes} processes"):
-            fut.result()  # re-raises a worker's error (TrainingDiverged, StoreError, ...)
+    jobs = [(str(store.root), [(r.config, r.parent) for r in g], stop_after) for g in groups]
+    map_in_processes(target, jobs, processes, progress, desc="groups")  # re-raises a worker's error
 
 def _groups(store: Store, items, ensemble: bool) -> list[list[Run]]:
     "The incomplete runs of `items`, grouped as execute_many will train them."

@@ -10,7 +10,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['atomic_write_bytes', 'atomic_write_text', 'write_jsonl', 'raises', 'markdown_table', 'parse_value', 'in_notebook',
-           'run_cli']
+           'run_cli', 'map_in_processes']
 
 # %% ../nbs/99_utils.ipynb #c004
 _UMASK = os.umask(0o022); os.umask(_UMASK)  # read the process umask (os has no getter)
@@ -84,3 +84,22 @@ def run_cli(module_name: str, main) -> None:
     "Call `main()` and exit with its status when `module_name` is `'__main__'` outside a notebook."
     if module_name == "__main__" and not in_notebook():
         sys.exit(main())
+
+# %% ../nbs/99_utils.ipynb #c022
+def _single_threaded() -> None:
+    "Worker initialiser: one torch thread per process."
+    import torch
+    torch.set_num_threads(1)
+
+def map_in_processes(fn, jobs: Sequence[tuple], processes: int = 1, progress: bool = False, desc: str = "jobs") -> list:
+    "[fn(*job) for job in jobs], computed in `processes` single-threaded spawned processes when > 1."
+    if processes <= 1 or len(jobs) < 2:
+        return [fn(*job) for job in jobs]
+    import concurrent.futures as cf, multiprocessing as mp
+    from tqdm.auto import tqdm
+    with cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn"), initializer=_single_threaded) as pool:
+        futures = [pool.submit(fn, *job) for job in jobs]
+        for fut in tqdm(cf.as_completed(futures), total=len(futures), disable=not progress, mininterval=2.0,
+                        desc=f"{len(jobs)} {desc} in {processes} processes"):
+            fut.result()  # raises a worker's error as soon as it arrives
+        return [f.result() for f in futures]
