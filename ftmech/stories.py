@@ -289,6 +289,14 @@ def _terms(text: str) -> set[str]:
     t = _TERM.findall(text.lower().replace("\u201c", '"').replace("\u201d", '"'))
     return set(t) | {f"{a} {b}" for a, b in zip(t, t[1:])}
 
+def _presence(docs: Sequence[set[str]], terms: Sequence[str]) -> torch.Tensor:
+    "[n, terms]: 1 where document n has the term."
+    index = {t: i for i, t in enumerate(terms)}
+    x = torch.zeros(len(docs), len(terms))
+    for row, d in enumerate(docs):
+        x[row, [index[t] for t in d if t in index]] = 1.0
+    return x
+
 @dataclass(frozen=True)
 class FeatureClassifier:
     "Logistic regression on term presence: does a story have `feature`? (`fit` builds one.)"
@@ -310,9 +318,9 @@ class FeatureClassifier:
         for d in docs:
             for t in d:
                 counts[t] = counts.get(t, 0) + 1
-        kept = sorted((t for t, c in counts.items() if c >= min_docs), key=lambda t: (-counts[t], t))[:max_terms]
-        clf = cls(feature, tuple(sorted(kept)), torch.zeros(len(kept)), 0.0)
-        x = clf._design(docs)  # [n, terms]
+        frequent = sorted((t for t, c in counts.items() if c >= min_docs), key=lambda t: (-counts[t], t))
+        kept = tuple(sorted(frequent[:max_terms]))
+        x = _presence(docs, kept)  # [n, terms]
         w = torch.zeros(len(kept), requires_grad=True)
         b = torch.zeros(1, requires_grad=True)
         pos = float(y.mean())
@@ -325,19 +333,11 @@ class FeatureClassifier:
             loss.backward()
             return loss
         opt.step(closure)
-        return cls(feature, clf.terms, w.detach().clone(), float(b.detach()))
-
-    def _design(self, docs: Sequence[set[str]]) -> torch.Tensor:
-        index = {t: i for i, t in enumerate(self.terms)}
-        x = torch.zeros(len(docs), len(self.terms))  # [n, terms]: 1 where the story has the term
-        for row, d in enumerate(docs):
-            cols = [index[t] for t in d if t in index]
-            x[row, cols] = 1.0
-        return x
+        return cls(feature, kept, w.detach().clone(), float(b.detach()))
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         "Does each text have the feature? (bool array)"
-        x = self._design([_terms(t) for t in texts])
+        x = _presence([_terms(t) for t in texts], self.terms)
         return (x @ self.weight + self.bias > 0).numpy()
 
     def accuracy(self, records: Sequence[StoryRecord]) -> float:
