@@ -13,27 +13,50 @@ from typing import Any
 from .utils import atomic_write_text
 
 # %% auto #0
-__all__ = ['Measurements', 'LEDGER_FILE', 'VERDICTS', 'CLAIMS', 'record', 'load_measurements', 'Claim', 'judge', 'pcfg_claims',
-           'tracr_claims', 'stories_claims', 'write_ledger']
+__all__ = ['Measurements', 'LEDGER_FILE', 'VERDICTS', 'CLAIMS_V1', 'REVISIONS', 'CLAIMS', 'PROFILE_ORDER', 'measurement',
+           'record', 'load_measurements', 'Claim', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least',
+           'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'all_of', 'any_of', 'given', 'minus',
+           'scaled', 'mean_of', 'best_of', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
+           'tracr_revisions', 'stories_revisions', 'current_claims', 'write_ledger', 'profile_ledgers', 'summary_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
-Measurements = Mapping[str, Mapping[int, "float | None"]]
+Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
+
+def measurement(value: float | None, n: int | None = None, chance: float | None = None,
+                se: float | None = None) -> dict:
+    "One seed's recorded value with what its standard error comes from: an evaluation-set size `n` (accuracies and rates), a majority-class accuracy `chance`, or an explicit `se`."
+    return {"value": value, **{k: v for k, v in (("n", n), ("chance", chance), ("se", se)) if v is not None}}
+
+def _checked(name: str, seed, v) -> dict:
+    "A recorded value as {'value', ...}: finite or None, with a valid n (>= 1), chance in [0, 1] and se >= 0."
+    d = dict(v) if isinstance(v, Mapping) else {"value": v}
+    unknown = set(d) - {"value", "n", "chance", "se"}
+    if unknown:
+        raise ValueError(f"measurement {name!r} seed {seed}: unknown fields {sorted(unknown)}; allowed are value, n, chance, se")
+    x = d.get("value")
+    if x is not None and not (isinstance(x, (int, float)) and math.isfinite(x)):
+        raise ValueError(f"measurement {name!r} seed {seed}: value {x!r} is not a finite number or None")
+    if "n" in d and not (isinstance(d["n"], int) and d["n"] >= 1):
+        raise ValueError(f"measurement {name!r} seed {seed}: n {d['n']!r} must be a positive integer")
+    if "chance" in d and not (isinstance(d["chance"], (int, float)) and 0 <= d["chance"] <= 1):
+        raise ValueError(f"measurement {name!r} seed {seed}: chance {d['chance']!r} must lie in [0, 1]")
+    if "se" in d and not (isinstance(d["se"], (int, float)) and math.isfinite(d["se"]) and d["se"] >= 0):
+        raise ValueError(f"measurement {name!r} seed {seed}: se {d['se']!r} must be a finite number >= 0")
+    return {k: (None if x is None else float(x)) if k == "value" else (float(val) if k != "n" else val) for k, val in d.items()}
 
 def record(results_dir: str | Path, profile: str, chapter: str, measurements: Measurements) -> Path:
-    "Write `measurements` ({name: {seed: value}}) of `chapter` to results_dir/profile/chapter.json, atomically."
+    "Write `measurements` ({name: {seed: value or measurement(...)}}) of `chapter` to results_dir/profile/chapter.json, atomically."
     out = {}
     for name, per_seed in measurements.items():
         if not per_seed:
             raise ValueError(f"measurement {name!r} has no seeds")
-        for seed, v in per_seed.items():
-            if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v)):
-                raise ValueError(f"measurement {name!r} seed {seed}: value {v!r} is not a finite number or None")
-        out[name] = {str(int(s)): (None if v is None else float(v)) for s, v in sorted(per_seed.items())}
+        rows = {str(int(s)): _checked(name, s, v) for s, v in sorted(per_seed.items())}
+        out[name] = {s: (r["value"] if set(r) == {"value"} else r) for s, r in rows.items()}  # plain numbers stay plain
     doc = {"chapter": chapter, "profile": profile, "measurements": out}
     return atomic_write_text(Path(results_dir) / profile / f"{chapter}.json", json.dumps(doc, indent=1) + "\n")
 
 def load_measurements(results_dir: str | Path, profile: str) -> dict[str, dict]:
-    "Every recorded measurement of `profile`: {name: {'chapter': ..., 'values': {seed: value}}}."
+    "Every recorded measurement of `profile`: {name: {'chapter', 'values': {seed: value}, 'detail': {seed: {n, chance, se}}}}."
     merged: dict[str, dict] = {}
     folder = Path(results_dir) / profile
     for path in sorted(folder.glob("*.json")) if folder.exists() else []:
@@ -44,7 +67,9 @@ def load_measurements(results_dir: str | Path, profile: str) -> dict[str, dict]:
             if name in merged:
                 raise ValueError(f"measurement {name!r} is recorded by both {merged[name]['chapter']!r} and "
                                  f"{doc['chapter']!r}")
-            merged[name] = {"chapter": doc["chapter"], "values": {int(s): v for s, v in vals.items()}}
+            rows = {int(s): (v if isinstance(v, dict) else {"value": v}) for s, v in vals.items()}
+            merged[name] = {"chapter": doc["chapter"], "values": {s: r["value"] for s, r in rows.items()},
+                            "detail": {s: {k: x for k, x in r.items() if k != "value"} for s, r in rows.items()}}
     return merged
 
 LEDGER_FILE = "claims.json"
@@ -52,37 +77,191 @@ LEDGER_FILE = "claims.json"
 # %% ../nbs/19_ledger.ipynb #c009
 @dataclass(frozen=True)
 class Claim:
-    "A claim of the paper, the measurements it is judged on, and its criterion (text and predicate)."
+    "A claim of the paper, the measurements it is judged on, and its criterion (text and predicate); later versions revise earlier ones."
     id: str
     text: str
     source: str  # where the paper makes it (spec section / figure)
     criterion: str  # the predicate, in words
     inputs: Mapping[str, str]  # argument name -> measurement name
-    holds: Callable[..., bool] = field(repr=False)  # called with one seed's values as keyword arguments
+    holds: Callable[..., "bool | None"] = field(repr=False)  # called with one seed's values as keyword arguments
+    version: int = 1  # 1: plain numbers, True / False per seed; >= 2: `Value`s, True / False / None (undecided) per seed
+    revises: str | None = None  # id of the claim this version replaces (both stay in the ledger)
+    reason: str = ""  # why the revision was made
+    introduced: str = ""  # the commit that introduced this criterion (filled in by the next commit)
+    requires: tuple[str, ...] = ()  # ids of claims this one presupposes: undecided unless they are observed
 
-VERDICTS = ("observed", "not observed", "mixed", "not measured")
+VERDICTS = ("observed", "not observed", "mixed", "undecided", "not measured")
 
-def judge(claim: Claim, measurements: Mapping[str, Mapping], profile: str) -> dict[str, Any]:
-    "The ledger entry of `claim`: measured values per seed, the seeds, and the verdict."
+@dataclass(frozen=True)
+class Value:
+    "One seed's measured value with its standard error (what a version >= 2 criterion receives)."
+    value: float  # math.inf for a threshold never reached
+    se: float = 0.0  # standard error; 0 when none is known
+    chance: float | None = None  # majority-class accuracy of the evaluation set (accuracies)
+    n: int | None = None  # size of the evaluation set (accuracies and rates)
+    se_from: str = "none"  # 'binomial' (from n) | 'recorded' | 'seeds' (spread over seeds) | 'none'
+
+def binomial_se(p: float, n: int) -> float:
+    "Standard error of a proportion `p` measured on `n` samples, with add-one smoothing so 0/n and n/n are not certain."
+    q = (p * n + 1) / (n + 2)
+    return math.sqrt(q * (1 - q) / n)
+
+def seed_spread(values: Mapping[int, "float | None"]) -> float | None:
+    "Sample standard deviation of the finite values over seeds; None with fewer than two."
+    xs = [v for v in values.values() if v is not None and math.isfinite(v)]
+    if len(xs) < 2:
+        return None
+    mean = sum(xs) / len(xs)
+    return math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1))
+
+def value_of(m: Mapping, seed: int) -> Value:
+    "The `Value` of measurement `m` ({'values', 'detail'}) at `seed`: recorded se, else binomial from n, else the seed spread."
+    v, d = m["values"][seed], m.get("detail", {}).get(seed, {})
+    x = math.inf if v is None else float(v)
+    if "se" in d:
+        se, src = d["se"], "recorded"
+    elif "n" in d and v is not None:
+        se, src = binomial_se(x, d["n"]), "binomial"
+    elif (spread := seed_spread(m["values"])) is not None:
+        se, src = spread, "seeds"
+    else:
+        se, src = 0.0, "none"
+    return Value(x, se, d.get("chance"), d.get("n"), src)
+
+# %% ../nbs/19_ledger.ipynb #c009c
+_undecided_why: list[str] = []  # reasons collected while one claim is judged
+
+def _decide(d: float, se: float, strict: bool, what: str) -> bool | None:
+    "d > 0 (strict) or d >= 0, decided only when |d| exceeds 2 se."
+    if se == 0:
+        return d > 0 if strict else d >= 0
+    if d > 2 * se:
+        return True
+    if d < -2 * se:
+        return False
+    _undecided_why.append(f"{what}: difference {d:+.3g} within 2 SE ({2 * se:.3g})")
+    return None
+
+def at_least(x: Value, t: float) -> bool | None:
+    "x >= t."
+    return _decide(x.value - t, x.se, False, f"{x.value:.3g} >= {t:.3g}")
+
+def at_most(x: Value, t: float) -> bool | None:
+    "x <= t."
+    return _decide(t - x.value, x.se, False, f"{x.value:.3g} <= {t:.3g}")
+
+def below(x: Value, t: float) -> bool | None:
+    "x < t."
+    return _decide(t - x.value, x.se, True, f"{x.value:.3g} < {t:.3g}")
+
+def at_chance(x: Value) -> bool | None:
+    "x <= its evaluation set's majority-class accuracy (no better than always answering the most common label)."
+    if x.chance is None:
+        raise ValueError(f"at_chance needs a recorded chance level; the value {x.value} has none")
+    return _decide(x.chance - x.value, x.se, False, f"{x.value:.3g} <= chance {x.chance:.3g}")
+
+def exceeds(a: Value, b: Value, margin: float = 0.0) -> bool | None:
+    "a > b + margin, with the standard error of the difference (independent estimates)."
+    return _decide(a.value - b.value - margin, math.hypot(a.se, b.se), True, f"{a.value:.3g} > {b.value:.3g} + {margin:g}")
+
+def faster(a: Value, b: Value) -> bool | None:
+    "Iterations to a threshold: a < b. Undecided when neither reached it (both infinite): the budget cannot decide."
+    if math.isinf(a.value) and math.isinf(b.value):
+        _undecided_why.append("neither arm reached the threshold within the budget")
+        return None
+    if math.isinf(a.value) or math.isinf(b.value):
+        return math.isinf(b.value)
+    return _decide(b.value - a.value, math.hypot(a.se, b.se), True, f"{a.value:.3g} < {b.value:.3g} iterations")
+
+def reached(x: Value) -> bool:
+    "An iteration count is finite: the threshold was reached within the budget."
+    return math.isfinite(x.value)
+
+def all_of(*outcomes: bool | None) -> bool | None:
+    "Kleene conjunction: False if any is False, else undecided if any is, else True."
+    return False if any(o is False for o in outcomes) else None if any(o is None for o in outcomes) else True
+
+def any_of(*outcomes: bool | None) -> bool | None:
+    "Kleene disjunction: True if any is True, else undecided if any is, else False."
+    return True if any(o is True for o in outcomes) else None if any(o is None for o in outcomes) else False
+
+def given(premise: bool | None, outcome: bool | None, what: str = "premise") -> bool | None:
+    "`outcome` when `premise` holds; undecided otherwise (the claim presupposes it)."
+    if premise is not True:
+        _undecided_why.append(f"{what} {'does not hold' if premise is False else 'is undecided'}")
+        return None
+    return outcome
+
+def minus(a: Value, b: Value) -> Value:
+    "a - b, with the standard error of a difference of independent estimates."
+    return Value(a.value - b.value, math.hypot(a.se, b.se))
+
+def scaled(a: Value, k: float) -> Value:
+    "k * a."
+    return Value(a.value * k, a.se * abs(k))
+
+def mean_of(*xs: Value) -> Value:
+    "The mean of independent estimates, with its standard error."
+    return Value(sum(x.value for x in xs) / len(xs), math.sqrt(sum(x.se ** 2 for x in xs)) / len(xs))
+
+def best_of(*xs: Value) -> Value:
+    "The estimate with the largest value."
+    return max(xs, key=lambda x: x.value)
+
+# %% ../nbs/19_ledger.ipynb #c010c
+def _uncertainty(m: Mapping, seeds: Sequence[int]) -> dict:
+    "Per seed {se, se_from, chance, n} and over seeds {mean, seed_se, n_seeds} of one measurement."
+    per = {}
+    for s in seeds:
+        x = value_of(m, s)
+        per[str(s)] = {"se": x.se, "se_from": x.se_from, **({"chance": x.chance} if x.chance is not None else {}),
+                       **({"n": x.n} if x.n is not None else {})}
+    xs = [m["values"][s] for s in seeds if m["values"][s] is not None]
+    spread = seed_spread({s: m["values"][s] for s in seeds})
+    summary = {"mean": sum(xs) / len(xs) if xs else None, "n_seeds": len(seeds), "finite": len(xs),
+               "seed_se": None if spread is None else spread / math.sqrt(len(xs))}
+    return {"per_seed": per, "over_seeds": summary}
+
+def _verdict(outcomes: Sequence[bool | None]) -> str:
+    "observed / not observed if every seed agrees, mixed if decided seeds disagree, else undecided."
+    if all(o is True for o in outcomes):
+        return "observed"
+    if all(o is False for o in outcomes):
+        return "not observed"
+    if True in outcomes and False in outcomes:
+        return "mixed"
+    return "undecided"
+
+def judge(claim: Claim, measurements: Mapping[str, Mapping], profile: str,
+          verdicts: Mapping[str, str] | None = None) -> dict[str, Any]:
+    "The ledger entry of `claim`: values and standard errors per seed, the seeds, and the verdict (`verdicts`: of the claims judged before, for premises)."
     missing = [m for m in claim.inputs.values() if m not in measurements]
     values = {arg: measurements[m]["values"] for arg, m in claim.inputs.items() if m in measurements}
     seeds = sorted(set.intersection(*(set(v) for v in values.values()))) if values and not missing else []
-    per_seed = {}
+    per_seed, why = {}, []
     for s in seeds:
-        args = {a: (math.inf if v[s] is None else v[s]) for a, v in values.items()}
-        per_seed[s] = bool(claim.holds(**args))
+        del _undecided_why[:]
+        if claim.version == 1:  # the original criteria: plain numbers, never undecided
+            per_seed[s] = bool(claim.holds(**{a: (math.inf if v[s] is None else v[s]) for a, v in values.items()}))
+        else:
+            per_seed[s] = claim.holds(**{a: value_of(measurements[m], s) for a, m in claim.inputs.items()})
+        why += [f"seed {s}: {w}" for w in _undecided_why] if per_seed[s] is None else []
+    unmet = [f"premise {r} is {(verdicts or {}).get(r, 'not judged')}" for r in claim.requires
+             if (verdicts or {}).get(r) != "observed"]
     if missing or not seeds:
         verdict = "not measured"
-    elif all(per_seed.values()):
-        verdict = "observed"
-    elif not any(per_seed.values()):
-        verdict = "not observed"
+    elif unmet:
+        verdict, why = "undecided", unmet
     else:
-        verdict = "mixed"
-    return {"id": claim.id, "text": claim.text, "source": claim.source, "criterion": claim.criterion,
-            "inputs": dict(claim.inputs), "measured": {a: {str(s): v.get(s) for s in seeds} for a, v in values.items()},
+        verdict = _verdict(list(per_seed.values()))
+    return {"id": claim.id, "version": claim.version, "revises": claim.revises, "reason": claim.reason,
+            "introduced": claim.introduced, "requires": list(claim.requires), "text": claim.text, "source": claim.source,
+            "criterion": claim.criterion, "inputs": dict(claim.inputs),
+            "measured": {a: {str(s): v.get(s) for s in seeds} for a, v in values.items()},
+            "uncertainty": {a: _uncertainty(measurements[m], seeds) for a, m in claim.inputs.items() if m in measurements},
             "missing": missing, "profile": profile, "seeds": seeds,
-            "holds_per_seed": {str(s): h for s, h in per_seed.items()}, "verdict": verdict}
+            "holds_per_seed": {str(s): h for s, h in per_seed.items()}, "verdict": verdict,
+            "why_undecided": why if verdict == "undecided" else []}
 
 # %% ../nbs/19_ledger.ipynb #c012
 def _ft(task, prior, c, lr, metric): return f"ft/{task}/{prior}/c{c:g}/{lr}/{metric}"
@@ -350,14 +529,224 @@ def stories_claims() -> list[Claim]:
               lambda f, mm, r, control: (f + mm + r) / 3 > control),
     ]
 
-CLAIMS: list[Claim] = pcfg_claims() + tracr_claims() + stories_claims()
+# %% ../nbs/19_ledger.ipynb #c016b
+_R_SE = "decided with standard errors (binomial from the evaluation-set size, else the seed spread): a difference within 2 SE is undecided; v1 compared bare numbers"
+_R_CHANCE = ("'fails' is now 'no better than the majority class of the C_Te = 0 set' (its chance level, recorded with "
+             "the accuracy) instead of the fixed 0.5, which sat near chance (0.44 at cpu); " + _R_SE)
+_R_INF = "a comparison of iterations where neither arm reaches the threshold within the budget is undecided, not 'not observed'; " + _R_SE
+
+def _v2(base: Claim, criterion: str, holds: Callable[..., "bool | None"], reason: str,
+        inputs: Mapping[str, str] | None = None, requires: tuple[str, ...] = ()) -> Claim:
+    "Version 2 of `base`: the same claim and source, a new criterion (on `Value`s) and the reason for it."
+    return Claim(f"{base.id}-v2", base.text, base.source, criterion, dict(inputs or base.inputs), holds, version=2,
+                 revises=base.id, reason=reason, requires=requires)
+
+def _shortcut(v1: Claim) -> Claim:
+    return _v2(v1, "final Acc. O_FT(C_Te=1) >= 0.9 and final Acc. O_FT(C_Te=0) <= its chance level (2 SE each)",
+               lambda ft_cte1, ft_cte0: all_of(at_least(ft_cte1, 0.9), at_chance(ft_cte0)), _R_CHANCE)
+
+def pcfg_revisions(v1: Mapping[str, Claim]) -> list[Claim]:
+    "Version 2 of the PCFG claims (`v1`: the version-1 claims by id)."
+    ft0 = lambda name: "ft0/" + name.removeprefix("ft/")  # the same metric at fine-tuning step 0 (the pretrained model)
+    fresh = lambda lr, metric, k: f"prune/counting/low/c1/{lr}/fresh/{metric}/{k}"
+    out = [_shortcut(v1[f"pcfg-ft-shortcut-{lr}"]) for lr in ("eta_M", "eta_S")]
+    out += [
+        _v2(v1["pcfg-ft-real-task-needs-imperfect-correlation"], "final Acc. O_FT(C_Te=0) >= 0.9 at C_Tr = 0 and < 0.9 at C_Tr = 1 (2 SE each)",
+            lambda c0, c1: all_of(at_least(c0, 0.9), below(c1, 0.9)), _R_SE),
+        _v2(v1["pcfg-ft-real-task-needs-lr"], "final Acc. O_FT(C_Te=0) >= 0.9 at η_M and < 0.9 at η_S (C_Tr = 0; 2 SE each)",
+            lambda m, s: all_of(at_least(m, 0.9), below(s, 0.9)), _R_SE),
+        _v2(v1["pcfg-ft-strong-relevance-avoids-shortcut"], "final Acc. O_FT(C_Te=0) >= 0.9 for both the medium and the high prior (C_Tr = 0.8, η_M; 2 SE each)",
+            lambda medium, high: all_of(at_least(medium, 0.9), at_least(high, 0.9)), _R_SE),
+    ]
+    c = v1["pcfg-pt-accuracy-drops-most-when-weakly-relevant"]
+    out.append(_v2(c, "the drop of Acc. O_PT(C_Te=0) during fine-tuning (pretrained model minus fine-tuned model, on the "
+                   "same evaluation set; C_Tr = 1, η_M) is larger for the low prior than for the high prior (2 SE)",
+                   lambda low, low0, high, high0: exceeds(minus(low0, low), minus(high0, high)),
+                   "v1 compared end points with a 0.1 margin, but the priors start from different pretrained accuracies: "
+                   "'damages most' is the drop from the pretrained model's accuracy; " + _R_SE,
+                   {**c.inputs, "low0": ft0(c.inputs["low"]), "high0": ft0(c.inputs["high"])}))
+    for lr in ("eta_M", "eta_S"):
+        out += [
+            _v2(v1[f"pcfg-prune-revives-{lr}"], "the K <= 15 that maximises Acc. O_PT(C_Te=0) on the pruning curve's "
+                "evaluation set, re-measured on a fresh held-out set: Acc. O_PT(C_Te=0) after pruning K neurons minus "
+                "before > 0.2 (2 SE)",
+                lambda k0, best: exceeds(best, k0, 0.2),
+                "v1 reported the maximum over K of accuracies measured on the set that chose K (biased upwards), and its "
+                "measurement took K up to prune_k (100 at paper) while the criterion says K <= 15; " + _R_SE,
+                {"k0": fresh(lr, "acc_pt_cte0", "k0"), "best": fresh(lr, "acc_pt_cte0", "kbest")}),
+            _v2(v1[f"pcfg-prune-removes-ft-behaviour-{lr}"], "at the same K (chosen as above, measured on the fresh "
+                "set): Acc. O_FT(C_Te=1) before pruning minus after > 0.2 (2 SE); undecided unless the pruning revived "
+                "the pretraining task",
+                lambda k0, best: exceeds(k0, best, 0.2),
+                "'the same pruning' presupposes that pruning revived the pretraining task, so the claim now requires "
+                f"pcfg-prune-revives-{lr}-v2; fresh held-out set; " + _R_SE,
+                {"k0": fresh(lr, "acc_ft_cte1", "k0"), "best": fresh(lr, "acc_ft_cte1", "kbest")},
+                requires=(f"pcfg-prune-revives-{lr}-v2",)),
+        ]
+    c = v1["pcfg-probe-count-a-survives"]
+    out += [
+        _v2(c, "premise: fine-tuning removed at least half of the pretrained model's above-chance Acc. O_PT(C_Te=0) "
+            "(acc <= chance + (pretrained acc - chance) / 2, 2 SE); then the best block's count(a) probe accuracy is "
+            "above the pretrained model's - 0.1 and above Acc. O_PT + 0.2 (2 SE each)",
+            lambda acc_pt, acc_pt0, probe_ft, probe_pt: given(
+                at_most(acc_pt, acc_pt.chance + (acc_pt0.value - acc_pt.chance) / 2),
+                all_of(exceeds(probe_ft, probe_pt, -0.1), exceeds(probe_ft, acc_pt, 0.2)), "loss of Acc. O_PT"),
+            "v1's 'Acc. O_PT <= 0.5' sat just above chance (0.44 at cpu) and decided the claim on a few samples; the "
+            "loss of the behaviour is now a premise relative to chance and to the pretrained accuracy; " + _R_SE,
+            {**c.inputs, "acc_pt0": ft0(c.inputs["acc_pt"])}),
+        _v2(v1["pcfg-probe-eta-M-exception"], "best-block count(a) probe accuracy after η_S exceeds that after η_M by more than 2 SE",
+            lambda m, s: exceeds(s, m), "v1 passed on 0.990 vs 0.996 (3 of 500 test samples); " + _R_SE),
+        _v2(v1["pcfg-reft-faster-than-scr-ft"], "iterations to Acc. O_PT(C_Te=0) >= 0.9: reFT < Scr.+FT (undecided when neither reaches 0.9)",
+            lambda reft, scr_ft: faster(reft, scr_ft), _R_INF),
+    ]
+    c = v1["pcfg-reft-faster-than-scratch"]
+    out += [
+        _v2(c, "iterations to Acc. O_PT(C_Te=0) >= 0.9: reFT < Scr. trained at the pretraining learning rate for the "
+            "reFT budget (undecided when neither reaches 0.9)", lambda reft, scratch: faster(reft, scratch),
+            "v1's Scr. trained a random model at the reFT learning rate, where it cannot learn within the budget, so the "
+            "claim could not fail; Scr. now trains at the pretraining learning rate, at which a random model does learn; " + _R_INF,
+            {"reft": c.inputs["reft"], "scratch": "scratch/counting/pt_lr/iters90"}),
+        _v2(v1["pcfg-reft-faster-with-higher-prior"], "iterations to Acc. O_PT(C_Te=0) >= 0.9: high prior < low prior (undecided when neither reaches 0.9)",
+            lambda low, high: faster(high, low), _R_INF),
+        _shortcut(v1["index-ft-shortcut"]),
+        _v2(v1["index-reft-faster-than-scr-ft"], "iterations to Acc. O_PT(C_Te=0) >= 0.9 x (pretrained Acc. O_PT): reFT < Scr.+FT (undecided when neither reaches it)",
+            lambda reft, scr_ft: faster(reft, scr_ft), _R_INF),
+        _v2(v1["appendix-mixing-protects-pt"], "final Acc. O_PT(C_Te=0) with 50% PT data > with 0.1% PT data + 0.2 (2 SE)",
+            lambda high_mix, low_mix: exceeds(high_mix, low_mix, 0.2), _R_SE),
+        _v2(v1["appendix-jailbreak-tokens"], "mean Acc. O_PT over T_J1 and T_J2 >= 0.9 and > Acc. O_PT with T_NJ + 0.1 (high prior; 2 SE each)",
+            lambda j, nj: all_of(at_least(j, 0.9), exceeds(j, nj, 0.1)), _R_SE),
+        _v2(v1["appendix-randft-revival"], "iterations to Acc. O_PT >= 0.9: reFT of the randFT model < Scr.+FT (undecided when neither reaches 0.9)",
+            lambda reft, scr_ft: faster(reft, scr_ft), _R_INF),
+    ]
+    return out
+
+# %% ../nbs/19_ledger.ipynb #c016c
+def tracr_revisions(v1: Mapping[str, Claim]) -> list[Claim]:
+    "Version 2 of the Tracr claims whose measurements carry noise (the exactness check stays as it was)."
+    prune = lambda lr, c, k: f"tracr/prune/counter/{lr}/c{c:g}/acc_pt_k{k}"
+    gain = lambda x0, x1: minus(x1, x0)
+    out = [
+        _v2(v1["tracr-noise-harmless"], "Acc. O_PT of compiled + noise >= 0.99 for both programs (each noise seed; 2 SE)",
+            lambda counter, max_id: all_of(at_least(counter, 0.99), at_least(max_id, 0.99)), _R_SE),
+        _shortcut(v1["tracr-counter-eta_S-shortcut"]),
+        _v2(v1["tracr-counter-eta_S-fails-without-correlation"], "final Acc. O_FT(C_Te=0) < 0.9 (η_S, C_Tr = 0; 2 SE)",
+            lambda ft: below(ft, 0.9), _R_SE),
+        _v2(v1["tracr-counter-eta_M-learns-b"], "final Acc. O_FT(C_Te=0) >= 0.9 (η_M, C_Tr = 0; 2 SE)",
+            lambda ft: at_least(ft, 0.9), _R_SE),
+        _v2(v1["tracr-counter-attention-to-a-persists"], "block-1 answer-query attention on b > compiled + 0.1, and on a "
+            ">= half the compiled (2 SE each; the SE is the spread over seeds)",
+            lambda a, b, a0, b0: all_of(exceeds(b, b0, 0.1), at_least(minus(a, scaled(a0, 0.5)), 0.0)), _R_SE),
+        _v2(v1["tracr-counter-b-attention-falls-with-correlation"], "block-1 attention on b at C_Tr = 0 exceeds that at C_Tr = 1 (η_M; 2 SE)",
+            lambda b1, b0: exceeds(b0, b1), _R_SE),
+        _v2(v1["tracr-maxid-only-eta_VS-learns"], "final Acc. O_FT(C_Te=0) at η_VS >= 0.8 and > the best of η_L, η_M, η_S + 0.2 (C_Tr = 0; 2 SE each)",
+            lambda vs, l, m, s: all_of(at_least(vs, 0.8), exceeds(vs, best_of(l, m, s), 0.2)), _R_SE),
+        _v2(v1["tracr-maxid-sorting-preserved-at-eta_VS"], "block-0 pattern similarity to the compiled model >= 0.9 at η_VS and > at η_M (C_Tr = 0; 2 SE each)",
+            lambda vs, m: all_of(at_least(vs, 0.9), exceeds(vs, m)), _R_SE),
+        _v2(v1["tracr-prune-one-weight-revives"], "Acc. O_PT after pruning one weight minus before > 0.6 at η_M or at η_S (C_Tr = 1; 2 SE)",
+            lambda m0, m1, s0, s1: any_of(exceeds(m1, m0, 0.6), exceeds(s1, s0, 0.6)), _R_SE,
+            {"m0": prune("eta_M", 1, 0), "m1": prune("eta_M", 1, 1), "s0": prune("eta_S", 1, 0), "s1": prune("eta_S", 1, 1)}),
+        _v2(v1["tracr-prune-needs-correlation"], "Acc. O_PT after pruning one weight minus before <= 0.6 at both η_M and η_S (C_Tr = 0; 2 SE)",
+            lambda m0, m1, s0, s1: all_of(at_most(gain(m0, m1), 0.6), at_most(gain(s0, s1), 0.6)), _R_SE,
+            {"m0": prune("eta_M", 0, 0), "m1": prune("eta_M", 0, 1), "s0": prune("eta_S", 0, 0), "s1": prune("eta_S", 0, 1)}),
+    ]
+    c = v1["tracr-reft-revives-eta_M-model-at-eta_VS"]
+    out.append(_v2(c, "premise: fine-tuning at η_M (C_Tr = 0) left Acc. O_PT(C_Te=0) < 0.9 (2 SE); then reFT at η_VS "
+                   "reaches Acc. O_PT(C_Te=0) >= 0.9 within the budget",
+                   lambda ft, reft: given(below(ft, 0.9), reached(reft), "loss of Acc. O_PT after fine-tuning"),
+                   "reviving presupposes that fine-tuning removed the capability (otherwise reFT starts above the threshold)",
+                   {"ft": _tft("counter", "eta_M", 0, "acc_pt_cte0"), **c.inputs}))
+    c = v1["tracr-reft-fails-after-eta_L"]
+    out.append(_v2(c, "premise: fine-tuning at η_L (C_Tr = 0) left Acc. O_PT(C_Te=0) < 0.9 (2 SE), and the same budget "
+                   "revives the η_M model (tracr-reft-revives-eta_M-model-at-eta_VS-v2 observed); then reFT at η_VS after "
+                   "FT at η_L does not reach Acc. O_PT(C_Te=0) >= 0.9 within the budget",
+                   lambda ft, reft: given(below(ft, 0.9), not reached(reft), "loss of Acc. O_PT after fine-tuning"),
+                   "v1 could not fail when no reFT run reached the threshold within the budget; 'cannot be revived' now "
+                   "requires a budget that does revive the η_M model",
+                   {"ft": _tft("counter", "eta_L", 0, "acc_pt_cte0"), **c.inputs},
+                   requires=("tracr-reft-revives-eta_M-model-at-eta_VS-v2",)))
+    for lr in ("eta_M", "eta_S", "eta_VS"):
+        out.append(_v2(v1[f"tracr-reft-faster-than-scr-ft-{lr}"], "iterations to Acc. O_PT(C_Te=0) >= 0.9: reFT < Scr.+FT (undecided when neither reaches 0.9)",
+                       lambda reft, scr_ft: faster(reft, scr_ft), _R_INF))
+    return out
+
+def stories_revisions(v1: Mapping[str, Claim]) -> list[Claim]:
+    "Version 2 of the TinyStories claims on generation scores and probes (binomial SEs); the loss claims stay as they were."
+    return [
+        _v2(v1["stories-pt-writes-feature-when-asked"], "generation score asked > not asked + 0.2 (present in PT; 2 SE)",
+            lambda asked, unasked: exceeds(asked, unasked, 0.2), _R_SE),
+        _v2(v1["stories-ft-drives-generation-to-zero"], "final generation score (asked) of F, F+MM and F+R at η_M each "
+            "below half the pretrained model's (2 SE)",
+            lambda f, mm, r, pt: all_of(*(exceeds(scaled(pt, 0.5), x) for x in (f, mm, r))),
+            "v1 (<= 0.1) was stricter than the paper: its own deleted models still write Twist in 12-69 % of stories "
+            "(Table 1, reFT iteration 0) while Figs. 31-32 call this close to zero; 'drives the score down' is now at "
+            "least halving it; " + _R_SE,
+            {**v1["stories-ft-drives-generation-to-zero"].inputs, "pt": "stories/pt/present/gen_asked"}),
+        _v2(v1["stories-probe-feature-retained-eta_S"], "best-block probe accuracy of every η_S model > the pretrained model's - 0.05 (2 SE each)",
+            lambda f, mm, r, pt: all_of(*(exceeds(x, pt, -0.05) for x in (f, mm, r))), _R_SE),
+        _v2(v1["stories-probe-above-not-in-pt"], "best-block probe accuracy of every η_M model > the Not-in-PT model's (2 SE each)",
+            lambda f, mm, r, control: all_of(*(exceeds(x, control) for x in (f, mm, r))),
+            "v1's 0.05 margin was below two standard errors of the difference (about 0.03 per accuracy at cpu); " + _R_SE),
+        _v2(v1["stories-reft-generation-recovers"], "final reFT generation score (asked): mean of the η_M models > the control's (2 SE)",
+            lambda f, mm, r, control: exceeds(mean_of(f, mm, r), control), _R_SE),
+    ]
+
+CLAIMS_V1: list[Claim] = pcfg_claims() + tracr_claims() + stories_claims()
+_BY_ID = {c.id: c for c in CLAIMS_V1}
+REVISIONS: list[Claim] = pcfg_revisions(_BY_ID) + tracr_revisions(_BY_ID) + stories_revisions(_BY_ID)
+CLAIMS: list[Claim] = CLAIMS_V1 + REVISIONS  # judged in this order: a premise is judged before the claims that need it
+
+def current_claims(claims: Sequence[Claim] | None = None) -> list[Claim]:
+    "The latest version of every claim, in the order of the version-1 claims."
+    claims = CLAIMS if claims is None else claims
+    latest = {}
+    for c in claims:
+        base = c.id if c.revises is None else _base_id(c, claims)
+        if base not in latest or c.version > latest[base].version:
+            latest[base] = c
+    return list(latest.values())
+
+def _base_id(c: Claim, claims: Sequence[Claim]) -> str:
+    "The version-1 id that `c` revises, following revisions back."
+    by_id = {x.id: x for x in claims}
+    while c.revises is not None:
+        c = by_id[c.revises]
+    return c.id
 
 # %% ../nbs/19_ledger.ipynb #c019
 def write_ledger(results_dir: str | Path, profile: str, claims: Sequence[Claim] | None = None) -> tuple[Path, list[dict]]:
-    "Judge `claims` (default: all) on the measurements of `profile`; write and return the ledger."
+    "Judge `claims` (default: all versions) on the measurements of `profile`; write and return the ledger."
+    claims = CLAIMS if claims is None else claims
     measurements = load_measurements(results_dir, profile)
-    entries = [judge(c, measurements, profile) for c in (CLAIMS if claims is None else claims)]
-    counts = {v: sum(e["verdict"] == v for e in entries) for v in VERDICTS}
-    doc = {"profile": profile, "claims": entries, "counts": counts}
+    entries, verdicts = [], {}
+    for c in claims:
+        entries.append(judge(c, measurements, profile, verdicts))
+        verdicts[c.id] = entries[-1]["verdict"]
+    current = {c.id for c in current_claims(claims)}
+    count = lambda keep: {v: sum(e["verdict"] == v for e in entries if keep(e)) for v in VERDICTS}
+    doc = {"profile": profile, "claims": entries, "counts": count(lambda e: e["id"] in current),
+           "counts_v1": count(lambda e: e["version"] == 1)}
     path = atomic_write_text(Path(results_dir) / profile / LEDGER_FILE, json.dumps(doc, indent=1) + "\n")
     return path, entries
+
+# %% ../nbs/19_ledger.ipynb #c022
+PROFILE_ORDER = ("smoke", "cpu", "paper-dry", "paper")
+
+def profile_ledgers(results_dir: str | Path) -> dict[str, dict]:
+    "{profile: ledger document} of every profile under `results_dir` that has a claims.json (known profiles first)."
+    found = {p.parent.name: p for p in Path(results_dir).glob(f"*/{LEDGER_FILE}")}
+    order = sorted(found, key=lambda n: (PROFILE_ORDER.index(n) if n in PROFILE_ORDER else len(PROFILE_ORDER), n))
+    return {name: json.loads(found[name].read_text()) for name in order}
+
+def summary_rows(ledgers: Mapping[str, Mapping], claims: Sequence[Claim] | None = None) -> list[dict]:
+    "One row per claim: id, paper source, and per profile 'v1 verdict' or 'v1 verdict → latest verdict'."
+    claims = CLAIMS if claims is None else claims
+    rows = []
+    for latest in current_claims(claims):
+        base = latest.id if latest.revises is None else _base_id(latest, claims)
+        row = {"claim": base, "paper": next(c.source for c in claims if c.id == base)}
+        for profile, doc in ledgers.items():
+            verdicts = {e["id"]: e["verdict"] for e in doc["claims"]}
+            v1, now = verdicts.get(base, "—"), verdicts.get(latest.id, "—")
+            row[profile] = v1 if latest.id == base else f"{v1} → {now}"
+        rows.append(row)
+    return rows

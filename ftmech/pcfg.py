@@ -4,13 +4,16 @@
 
 # %% ../nbs/09_pcfg.ipynb #c003
 from __future__ import annotations
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import torch
 
 from .optim import TrainConfig
+from .ledger import measurement
 from .plots import iterations_to
 from .store import Run, Store
 from .tasks import DataConfig
@@ -21,8 +24,9 @@ from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_c
 # %% auto #0
 __all__ = ['JAILBREAK_FAMILIES', 'FT_METRICS', 'Cell', 'grid', 'pretrain_configs', 'pretrained', 'ft_data', 'ft_train',
            'ft_config', 'finetuned', 'reft_train', 'revived', 'baselines', 'prune_job', 'probe_job', 'final', 'at_step',
-           'iters_to', 'by_seed', 'mean_spread', 'fmt', 'seed_curve', 'plot_seed_curves', 'runs_where',
-           'behaviour_figure', 'behaviour_values', 'behaviour_tables']
+           'iters_to', 'by_seed', 'mean_spread', 'fmt', 'eval_levels', 'acc_measurement', 'prune_fresh_job',
+           'behaviour_measurements', 'seed_curve', 'plot_seed_curves', 'runs_where', 'behaviour_figure',
+           'behaviour_values', 'behaviour_tables']
 
 # %% ../nbs/09_pcfg.ipynb #c006
 @dataclass(frozen=True, order=True)
@@ -118,12 +122,16 @@ def revived(store: Store, ft_runs: Mapping[Any, Run], p: Mapping[str, Any], prog
     return dict(zip(ft_runs, runs))
 
 def baselines(store: Store, swapped: Run, ft_run: Run, p: Mapping[str, Any], seeds: Sequence[int],
-              progress: bool = True) -> dict[tuple[str, int], Run]:
-    "Scr.+FT (from the swapped-prior model) and Scr. (from random weights) on the reverse fine-tuning task of `ft_run`."
+              progress: bool = True, pt_lr: float | None = None) -> dict[tuple[str, int], Run]:
+    """Scr.+FT (from the swapped-prior model) and Scr. (from random weights) on the reverse fine-tuning task of `ft_run`,
+    at the reFT learning rate; with `pt_lr` also Scr. at that (pretraining) rate, key ('scratch_pt_lr', seed)."""
     keys, items = [], []
     for s in seeds:
         keys += [("scr_ft", s), ("scratch", s)]
         items += [(scr_ft_config(ft_run, reft_train(p, s)), swapped), (scratch_config(ft_run, reft_train(p, s)), None)]
+        if pt_lr is not None:  # a random model can learn at the pretraining rate: a Scr. baseline that can win
+            keys.append(("scratch_pt_lr", s))
+            items.append((scratch_config(ft_run, replace(reft_train(p, s), lr=pt_lr)), None))
     runs = execute_many(store, items, device=p["device"], progress=progress, processes=p["processes"])
     return dict(zip(keys, runs))
 
@@ -181,6 +189,50 @@ def fmt(values: Mapping[int, float | None], digits: int = 2) -> str:
         return "—"
     tail = f" ({n}/{len(values)})" if n < len(values) else ""
     return f"{m:.{digits}f}" + (f" ± {s:.{digits}f}" if len(values) > 1 else "") + tail
+
+# %% ../nbs/09_pcfg.ipynb #c016b
+def _majority(labels: torch.Tensor) -> float:
+    "Share of the most common label."
+    return float(torch.bincount(labels.flatten()).max()) / labels.numel()
+
+_LEVELS: dict[tuple[str, int], dict[str, tuple[int, float]]] = {}
+
+def eval_levels(run: Run) -> dict[str, tuple[int, float]]:
+    "(n, chance) of every evaluation set of `run`: its size and its majority-class accuracy (cached per set spec)."
+    size = run.config["train"]["eval_size"]
+    key = (json.dumps(run.config.get("evals", []), sort_keys=True), size)
+    if key not in _LEVELS:
+        sets = build_eval_sets(run.config.get("evals", []), size)
+        _LEVELS[key] = {name: (int(b["label"].numel()), _majority(b["label"])) for name, b in sets.items()}
+    return _LEVELS[key]
+
+def acc_measurement(run: Run, metric: str, value: float | None = None) -> dict:
+    "A ledger measurement of accuracy `metric` of `run` (default: its final value) with its set's size and chance level."
+    n, chance = eval_levels(run)[metric]
+    return measurement(final(run, metric) if value is None else value, n=n, chance=chance)
+
+def prune_fresh_job(store_root: str, run_id: str, eval_size: int, k: int, metrics: Sequence[str] = ("acc_pt_cte0", "acc_ft_cte1"),
+                    fresh_seed: int = 2) -> dict[str, dict]:
+    """Metrics of a fine-tuned run before pruning and after zeroing its top-`k` neurons (the pruning curve's saliency),
+    measured on fresh held-out sets (seed `fresh_seed`): {metric: {'k0', 'kbest', 'n', 'chance'}}."""
+    from ftmech.prune import prune, saliency
+    run = Store(store_root).get(run_id)
+    model = run.load_model()
+    saliency_batch = build_eval_sets(run.config["evals"], eval_size, seed=1)["acc_pt_cte0"]  # as in prune_job
+    ranked = saliency(model, lambda m: loss_fn(m, saliency_batch, "answer"))
+    fresh, pruned = build_eval_sets(run.config["evals"], eval_size, seed=fresh_seed), prune(model, ranked[:k])
+    return {m: {"k0": float(accuracy(model, fresh[m])), "kbest": float(accuracy(pruned, fresh[m])),
+                "n": int(fresh[m]["label"].numel()), "chance": _majority(fresh[m]["label"])} for m in metrics}
+
+def behaviour_measurements(fts: Mapping[Cell, Run], steps: Mapping[str, int | None]) -> dict[str, dict[int, dict]]:
+    "{f'{prefix}/{cell.path}/{metric}': {seed: measurement}} of every FT metric, per prefix -> logged step (None: the end)."
+    out: dict[str, dict[int, dict]] = {}
+    for cell, run in sorted(fts.items()):
+        for m in FT_METRICS:
+            for prefix, step in steps.items():
+                value = None if step is None else at_step(run, m, step)
+                out.setdefault(f"{prefix}/{cell.path}/{m}", {})[cell.seed] = acc_measurement(run, m, value)
+    return out
 
 # %% ../nbs/09_pcfg.ipynb #c018
 def seed_curve(runs: Sequence[Run], metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
