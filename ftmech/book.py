@@ -4,17 +4,20 @@
 
 # %% ../nbs/90_book.ipynb #c003
 from __future__ import annotations
-import argparse, os, re, subprocess, sys, time
+import argparse, contextlib, json, os, re, subprocess, sys, time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from .profiles import PROFILES
+from .profiles import PROFILES, dry_run_profile
 from .utils import parse_value, run_cli
 
 # %% auto #0
-__all__ = ['Chapter', 'chapters', 'toc_files', 'NotebookFailed', 'run_chapter', 'build_html', 'main']
+__all__ = ['DRY_RUN_ENV', 'GPU_ASSUMPTIONS', 'Chapter', 'chapters', 'toc_files', 'NotebookFailed', 'run_chapter', 'build_html',
+           'environment', 'declared_parameters', 'dry_run_chapters', 'dry_run_parameters', 'unmeasured_claims',
+           'chapter_runs', 'new_runs', 'book_estimate', 'format_estimate', 'main']
 
 # %% ../nbs/90_book.ipynb #c005
 @dataclass(frozen=True)
@@ -84,6 +87,171 @@ def build_html(root: str | os.PathLike = ".", out: str | os.PathLike = "_build/b
         raise RuntimeError(f"jupyter-book reported success but {index} does not exist")
     return index
 
+# %% ../nbs/90_book.ipynb #d001
+DRY_RUN_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # smoke-size models: one torch thread per process
+
+@contextlib.contextmanager
+def environment(values: Mapping[str, str]):
+    "Set the environment variables `values` that are not already set (chapter kernels inherit them), then restore."
+    added = {k: v for k, v in values.items() if k not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for k in added:
+            os.environ.pop(k, None)
+
+def declared_parameters(source: str | os.PathLike) -> set[str]:
+    "Names assigned in the `parameters` cell of a papermill template."
+    import papermill as pm
+    return set(pm.inspect_notebook(str(source)))
+
+def dry_run_chapters(root: str | os.PathLike, out: str | os.PathLike) -> list[Chapter]:
+    "The experiment chapters of `root`, executed into `out`/runs/ instead of book/runs/."
+    return [replace(c, output=Path(out) / "runs" / c.source.name) for c in chapters(root) if c.is_experiment]
+
+def dry_run_parameters(ch: Chapter, profile: str) -> dict[str, Any]:
+    "Parameters of `ch` in the dry run `profile`: the profile, and its own run store and results folder if declared."
+    fixed = {"profile": profile, "store_dir": f"runs/{profile}", "results_dir": "results"}
+    names = declared_parameters(ch.source)
+    return {k: v for k, v in fixed.items() if k == "profile" or k in names}
+
+def unmeasured_claims(results_dir: str | os.PathLike, profile: str) -> tuple[dict[str, int], list[dict]]:
+    "The counts of the claims ledger of `profile` and its claims whose verdict is 'not measured'."
+    from ftmech.ledger import LEDGER_FILE
+    doc = json.loads((Path(results_dir) / profile / LEDGER_FILE).read_text())
+    return doc["counts"], [e for e in doc["claims"] if e["verdict"] == "not measured"]
+
+# %% ../nbs/90_book.ipynb #d004
+GPU_ASSUMPTIONS: Mapping[str, float] = MappingProxyType({
+    "pcfg_model_steps_per_s": 250.0,  # issue 4 target: an ensemble of paper-size PCFG models on one H100/H200
+    "tracr_steps_per_s": 140.0,  # issue 4 target for one paper-size model (bf16 + compile); Tracr runs one at a time
+    "flops_per_s": 300e12,  # sustained bf16 training FLOP/s of the 91M story model: 30% of an H100's 989 TFLOP/s
+    "decode_steps_per_s": 200.0,  # KV-cached generation of the story model (one token for gen_per_prompt stories)
+})
+
+def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
+    "The PCFG chapters' training runs: {chapter: {key: (protocol, iterations)}}, as the chapters build them."
+    from ftmech.pcfg import Cell, grid
+    from ftmech.profiles import profile_params
+    PT, P = profile_params("pretrain", profile), profile_params("pcfg", profile)
+    low, first, seeds, top = P["priors"][0], P["seeds"][0], P["seeds"], P["reft_from"]
+    lo, hi = min(P["c_trs"]), max(P["c_trs"])
+    pt = lambda *keys: {("pt", k): ("pretrain", PT["steps"]) for k in keys}
+    ft = lambda cells: {("ft", c): ("finetune", P["ft_steps"]) for c in cells}
+    reft = lambda cells: {("reft", c): ("reft", P["reft_steps"]) for c in cells}
+    base = lambda task, ss: {(kind, task, s): (kind, P["reft_steps"]) for kind in ("scr_ft", "scratch") for s in ss}
+    main = {**pt(*P["priors"], f"{low}/swapped")}
+    reft_cells = [c for c in grid(P, c_trs=[lo, hi], lrs=[top]) if c.c_tr == hi or c.seed == first]
+    index_cells = [c for c in grid(P, task="index", c_trs=P["index_c_trs"]) if c.seed == first]
+    ordinary = [Cell("counting", low, hi, top, s) for s in seeds]
+    return {
+        "pretrain": pt(*PT["priors"], f"{low}/swapped"),
+        "finetune": {**pt(*P["priors"]), **ft(grid(P))},
+        "prune": {**pt(low), **ft(grid(P, priors=[low]))},
+        "probe": {**pt(*P["priors"]), **ft([c for c in grid(P, c_trs=[lo, hi]) if c.seed == first or (c.prior == low and c.c_tr == hi)])},
+        "reft": {**main, **ft(reft_cells), **reft(reft_cells), **base("counting", seeds)},
+        "indexer": {**main, **ft(index_cells), **reft([c for c in index_cells if c.lr == top]), **base("index", [first])},
+        "appendix": {**pt(low, f"{low}/swapped"),
+                     **{("pt", f"{p}/jailbreak"): ("pretrain", P["jail_pt_steps"]) for p in P["jail_priors"]},
+                     **{("mix", c, f): ("mixed_ft", P["ft_steps"]) for c in (lo, hi) for f in P["mix_fractions"]},
+                     **{("jail", p, lr): ("finetune", P["ft_steps"]) for p in P["jail_priors"] for lr in P["lrs"]},
+                     **{("randft", s): ("randft", P["ft_steps"]) for s in seeds},
+                     **{("randft_reft", s): ("reft", P["reft_steps"]) for s in seeds},
+                     **ft(ordinary), **reft(ordinary), **base("counting", seeds)},
+    }
+
+def _tracr_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
+    "The Tracr chapters' training runs (see `ftmech.tracr.finetuned`, `revived`, `scratch_then_finetune`)."
+    from ftmech.profiles import profile_params
+    P = profile_params("tracr", profile)
+    ft = lambda programs: {("tracr-ft", prog, lr, float(c), s): ("tracr-ft", P["steps"])
+                           for prog in programs for lr in P["lrs"] for c in P["c_trs"] for s in P["seeds"]}
+    return {"tracr_compile": {},
+            "tracr_finetune": ft(["counter", "max_identifier"]),
+            "tracr_revival": {**ft(["counter"]),
+                              **{("tracr-reft", f, r, s): ("tracr-reft", P["steps"]) for f, r in P["reft_pairs"] for s in P["seeds"]},
+                              **{("tracr-scr-ft", r, s): ("tracr-scr-ft", P["steps"]) for r in P["scr_ft_lrs"] for s in P["seeds"]}}}
+
+def _stories_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
+    "The TinyStories chapter's training runs (see `ftmech.stories.pretrained_stories`, `deleted`, `revived_stories`)."
+    from ftmech.profiles import profile_params
+    P = profile_params("stories", profile)
+    fts = [(proto, lr) for proto in P["protocols"] for lr in P["lrs"]]
+    return {"stories": {**{("stories-pt", k): ("stories-pt", P["pt_steps"]) for k in ("present", "not_in_pt")},
+                        **{("stories-ft", *k): ("stories-ft", P["ft_steps"]) for k in fts},
+                        **{("stories-reft", k): ("stories-reft", P["reft_steps"]) for k in [*fts, "not_in_pt"]}}}
+
+def chapter_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
+    """{chapter: {run key: (protocol, iterations)}}: every training run each experiment chapter needs at `profile`
+    (a chapter trains those that no earlier chapter trained; the rest it loads from the store)."""
+    return {**_pcfg_runs(profile), **_tracr_runs(profile), **_stories_runs(profile), "data": {}, "claims": {}}
+
+def new_runs(profile: str, order: Sequence[str]) -> dict[str, dict[tuple, tuple[str, int]]]:
+    "The runs each chapter of `order` trains when the chapters execute in that order on an empty store."
+    needs, seen, out = chapter_runs(profile), set(), {}
+    for name in order:
+        out[name] = {k: v for k, v in needs.get(name, {}).items() if k not in seen}
+        seen |= set(out[name])
+    return out
+
+def _story_costs(profile: str) -> dict[str, float]:
+    "Per-run costs of the story model at `profile`: FLOPs per training step, per evaluation, decoding steps per score."
+    import torch
+    from ftmech.model import Transformer
+    from ftmech.profiles import profile_params
+    from ftmech.stories import story_model_config
+    P = profile_params("stories", profile)
+    cfg = story_model_config(P)
+    with torch.device("meta"):
+        n = sum(p.numel() for p in Transformer(cfg).parameters())
+    tokens = P["batch_size"] * P["seq_len"]
+    attention = 6 * P["n_layers"] * P["d_model"] * P["batch_size"] * P["seq_len"] ** 2  # causal: half of 12 L d B T^2
+    return {"params": n, "step_flops": 6 * n * tokens + attention, "eval_flops": 2 * n * 2 * P["n_loss"] * P["seq_len"],
+            "score_decode_steps": 2 * P["gen_prompts"] * P["gen_tokens"]}
+
+def book_estimate(order: Sequence[str], profile: str = "paper",
+                  assumptions: Mapping[str, float] = GPU_ASSUMPTIONS) -> list[dict[str, Any]]:
+    "Rows (chapter, protocol, runs, iterations, estimated GPU seconds) of the chapters `order` at `profile`."
+    from ftmech.profiles import profile_params
+    S = profile_params("stories", profile)
+    story = _story_costs(profile)
+    rows = []
+    for chapter, runs in new_runs(profile, order).items():
+        by_protocol: dict[str, list[int]] = {}
+        for protocol, steps in runs.values():
+            by_protocol.setdefault(protocol, []).append(steps)
+        for protocol, steps in by_protocol.items():
+            total = sum(steps)
+            if protocol.startswith("tracr"):
+                secs = total / assumptions["tracr_steps_per_s"]
+            elif protocol.startswith("stories"):
+                every = min(S["eval_every"], steps[0])
+                evals = sum(s // every + 1 for s in steps)
+                scores = {"stories-pt": 1, "stories-ft": 1,
+                          "stories-reft": len({x for x in (30, 300, 3000) if 0 < x < steps[0]} | {steps[0]})}[protocol]
+                secs = ((total * story["step_flops"] + evals * story["eval_flops"]) / assumptions["flops_per_s"]
+                        + len(steps) * scores * story["score_decode_steps"] / assumptions["decode_steps_per_s"])
+            else:
+                secs = total / assumptions["pcfg_model_steps_per_s"]
+            rows.append({"chapter": chapter, "protocol": protocol, "runs": len(steps), "iterations": total, "seconds": secs})
+    return rows
+
+def format_estimate(rows: Sequence[Mapping[str, Any]], assumptions: Mapping[str, float] = GPU_ASSUMPTIONS) -> str:
+    "The estimate as text: per chapter, the total, and the assumptions."
+    per: dict[str, list] = {}
+    for r in rows:
+        per.setdefault(r["chapter"], []).append(r)
+    lines = ["ESTIMATED GPU time of the whole book (an estimate from assumed throughputs, not a measurement):"]
+    for chapter, rs in per.items():
+        if rs:
+            what = ", ".join(f"{r['runs']} {r['protocol']} ({r['iterations']:,} it.)" for r in rs)
+            lines.append(f"  {chapter:15s} {sum(r['seconds'] for r in rs) / 3600:6.1f} h  {what}")
+    lines.append(f"  {'total':15s} {sum(r['seconds'] for r in rows) / 3600:6.1f} h  training"
+                 " (+ story generation and losses); pruning, probes and data not included")
+    lines.append("  assumed: " + ", ".join(f"{k} = {v:g}" for k, v in assumptions.items()))
+    return "\n".join(lines)
+
 # %% ../nbs/90_book.ipynb #c012
 def main(argv: Sequence[str] | None = None) -> int:
     "Command-line entry point of `python -m ftmech.book`."
@@ -97,34 +265,66 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="build folder (default _build/<profile>)")
     ap.add_argument("--no-html", action="store_true", help="execute the chapters only")
     ap.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    ap.add_argument("--dry-run", action="store_true",
+                    help="execute the experiment chapters on PROFILE-dry (the profile's grid at smoke sizes, on the CPU) "
+                         "into results/PROFILE-dry/ and the store runs/PROFILE-dry/; no HTML; fails if a claim is not measured")
     args = ap.parse_args(argv)
     root = Path(args.root)
     if args.profile not in PROFILES:
         ap.error(f"unknown profile {args.profile!r}; allowed profiles are {list(PROFILES)}")
     if not (root / "_toc.yml").exists():
         ap.error(f"{root.resolve()} has no _toc.yml: run from the repository root or pass --root")
-    todo = chapters(root)
-    if args.only:
-        todo = [c for c in todo if c.name == args.only]
-        if not todo:
-            ap.error(f"unknown chapter {args.only!r}; chapters are {[c.name for c in chapters(root)]}")
-    overrides = {k: parse_value(v) for k, v in args.param}
-    print(f"profile {args.profile}: {PROFILES[args.profile].description}", flush=True)
-    for ch in todo:
-        params = dict(profile=args.profile, **overrides) if ch.is_experiment else {}
+    if args.profile.endswith("-dry"):  # a dry-run profile always runs as a dry run: its own store and results
+        args.dry_run, args.profile = True, args.profile[:-len("-dry")]
+    profile = args.profile
+    if args.dry_run:
         try:
-            secs = run_chapter(ch, params, root, args.timeout)
+            profile = dry_run_profile(args.profile)
+        except ValueError as e:
+            ap.error(str(e))
+    out = Path(args.out or root / "_build" / profile)
+    every = dry_run_chapters(root, out) if args.dry_run else chapters(root)
+    todo = every
+    if args.only:
+        todo = [c for c in every if c.name == args.only]
+        if not todo:
+            ap.error(f"unknown chapter {args.only!r}; chapters are {[c.name for c in every]}")
+    overrides = {k: parse_value(v) for k, v in args.param}
+    print(f"profile {profile}: {PROFILES[profile].description}", flush=True)
+    if args.dry_run:
+        print(f"dry run of {args.profile}: results in {root / 'results' / profile}, runs in {root / 'runs' / profile}, "
+              f"executed chapters in {out / 'runs'}", flush=True)
+    if profile == "paper":
+        try:
+            print(format_estimate(book_estimate([c.name for c in every if c.is_experiment], profile)), flush=True)
+        except Exception as e:  # the estimate must never stop a paper run
+            print(f"(no GPU-time estimate: {type(e).__name__}: {e})", flush=True)
+    t_start = time.perf_counter()
+    for ch in todo:
+        base = dry_run_parameters(ch, profile) if args.dry_run else dict(profile=profile)
+        params = dict(base, **overrides) if ch.is_experiment else {}
+        try:
+            with environment(DRY_RUN_ENV if args.dry_run else {}):
+                secs = run_chapter(ch, params, root, args.timeout)
         except NotebookFailed as e:
             print(f"ERROR: {e}", file=sys.stderr)
             return 1
         print(f"  executed {ch.source} -> {ch.output} ({secs:.1f} s)", flush=True)
+    if args.dry_run:
+        print(f"dry run: {len(todo)} chapters in {time.perf_counter() - t_start:.0f} s")
+        if not any(c.name == "claims" for c in todo):
+            return 0
+        counts, missing = unmeasured_claims(root / "results", profile)
+        print(f"claims ledger {root / 'results' / profile / 'claims.json'}: {counts}")
+        for e in missing:
+            print(f"  not measured: {e['id']} (missing {', '.join(e.get('missing', [])) or 'seeds'})", file=sys.stderr)
+        return 1 if missing else 0
     if args.no_html:
         return 0
     missing = [str(c.output) for c in chapters(root) if not c.output.exists()]
     if missing:
         print(f"not building the HTML: chapters not yet executed: {missing}")
         return 0
-    out = Path(args.out or root / "_build" / args.profile)
     try:
         index = build_html(root, out)
     except RuntimeError as e:
