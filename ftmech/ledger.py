@@ -13,11 +13,12 @@ from typing import Any
 from .utils import atomic_write_text
 
 # %% auto #0
-__all__ = ['Measurements', 'LEDGER_FILE', 'VERDICTS', 'CLAIMS_V1', 'REVISIONS', 'CLAIMS', 'PROFILE_ORDER', 'measurement',
-           'record', 'load_measurements', 'Claim', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least',
-           'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'all_of', 'any_of', 'given', 'minus',
-           'scaled', 'mean_of', 'best_of', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
-           'tracr_revisions', 'stories_revisions', 'current_claims', 'write_ledger', 'profile_ledgers', 'summary_rows']
+__all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'CLAIMS_V1', 'REVISIONS', 'CLAIMS',
+           'PROFILE_ORDER', 'measurement', 'with_levels', 'record', 'load_measurements', 'Claim', 'introduced_by',
+           'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds',
+           'faster', 'reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of', 'judge',
+           'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions', 'tracr_revisions', 'stories_revisions',
+           'current_claims', 'write_ledger', 'profile_ledgers', 'summary_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -26,6 +27,11 @@ def measurement(value: float | None, n: int | None = None, chance: float | None 
                 se: float | None = None) -> dict:
     "One seed's recorded value with what its standard error comes from: an evaluation-set size `n` (accuracies and rates), a majority-class accuracy `chance`, or an explicit `se`."
     return {"value": value, **{k: v for k, v in (("n", n), ("chance", chance), ("se", se)) if v is not None}}
+
+def with_levels(measured: Measurements, levels: Mapping[str, tuple[int, float]]) -> dict:
+    "`measured` with each name in `levels` ({name: (n, chance)}) turned into measurement(value, n, chance)."
+    return {name: {s: (measurement(v, *levels[name]) if name in levels else v) for s, v in vals.items()}
+            for name, vals in measured.items()}
 
 def _checked(name: str, seed, v) -> dict:
     "A recorded value as {'value', ...}: finite or None, with a valid n (>= 1), chance in [0, 1] and se >= 0."
@@ -89,6 +95,14 @@ class Claim:
     reason: str = ""  # why the revision was made
     introduced: str = ""  # the commit that introduced this criterion (filled in by the next commit)
     requires: tuple[str, ...] = ()  # ids of claims this one presupposes: undecided unless they are observed
+
+# the commits that introduced each group of criteria (`git show <commit>:ftmech/ledger.py` has their text)
+V1_COMMITS = {"pcfg-": "ecf4a29", "index-": "ecf4a29", "appendix-": "ecf4a29", "tracr-": "81f4a55", "stories-": "bf3d599"}
+V2_COMMIT = "e4be1b5"
+
+def introduced_by(claim: Claim) -> str:
+    "The commit that introduced `claim`'s criterion."
+    return claim.introduced or next((c for p, c in V1_COMMITS.items() if claim.id.startswith(p)), "")
 
 VERDICTS = ("observed", "not observed", "mixed", "undecided", "not measured")
 
@@ -255,7 +269,7 @@ def judge(claim: Claim, measurements: Mapping[str, Mapping], profile: str,
     else:
         verdict = _verdict(list(per_seed.values()))
     return {"id": claim.id, "version": claim.version, "revises": claim.revises, "reason": claim.reason,
-            "introduced": claim.introduced, "requires": list(claim.requires), "text": claim.text, "source": claim.source,
+            "introduced": introduced_by(claim), "requires": list(claim.requires), "text": claim.text, "source": claim.source,
             "criterion": claim.criterion, "inputs": dict(claim.inputs),
             "measured": {a: {str(s): v.get(s) for s in seeds} for a, v in values.items()},
             "uncertainty": {a: _uncertainty(measurements[m], seeds) for a, m in claim.inputs.items() if m in measurements},
@@ -539,7 +553,7 @@ def _v2(base: Claim, criterion: str, holds: Callable[..., "bool | None"], reason
         inputs: Mapping[str, str] | None = None, requires: tuple[str, ...] = ()) -> Claim:
     "Version 2 of `base`: the same claim and source, a new criterion (on `Value`s) and the reason for it."
     return Claim(f"{base.id}-v2", base.text, base.source, criterion, dict(inputs or base.inputs), holds, version=2,
-                 revises=base.id, reason=reason, requires=requires)
+                 revises=base.id, reason=reason, introduced=V2_COMMIT, requires=requires)
 
 def _shortcut(v1: Claim) -> Claim:
     return _v2(v1, "final Acc. O_FT(C_Te=1) >= 0.9 and final Acc. O_FT(C_Te=0) <= its chance level (2 SE each)",

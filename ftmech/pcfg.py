@@ -24,9 +24,9 @@ from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_c
 # %% auto #0
 __all__ = ['JAILBREAK_FAMILIES', 'FT_METRICS', 'Cell', 'grid', 'pretrain_configs', 'pretrained', 'ft_data', 'ft_train',
            'ft_config', 'finetuned', 'reft_train', 'revived', 'baselines', 'prune_job', 'probe_job', 'final', 'at_step',
-           'iters_to', 'by_seed', 'mean_spread', 'fmt', 'eval_levels', 'acc_measurement', 'prune_fresh_job',
-           'behaviour_measurements', 'seed_curve', 'plot_seed_curves', 'runs_where', 'behaviour_figure',
-           'behaviour_values', 'behaviour_tables']
+           'iters_to', 'by_seed', 'mean_spread', 'fmt', 'chance_level', 'eval_levels', 'acc_measurement',
+           'prune_fresh_job', 'behaviour_measurements', 'seed_curve', 'plot_seed_curves', 'runs_where',
+           'behaviour_figure', 'behaviour_values', 'behaviour_tables']
 
 # %% ../nbs/09_pcfg.ipynb #c006
 @dataclass(frozen=True, order=True)
@@ -191,8 +191,8 @@ def fmt(values: Mapping[int, float | None], digits: int = 2) -> str:
     return f"{m:.{digits}f}" + (f" ± {s:.{digits}f}" if len(values) > 1 else "") + tail
 
 # %% ../nbs/09_pcfg.ipynb #c016b
-def _majority(labels: torch.Tensor) -> float:
-    "Share of the most common label."
+def chance_level(labels: torch.Tensor) -> float:
+    "Accuracy of always answering the most common label: the share of the majority class."
     return float(torch.bincount(labels.flatten()).max()) / labels.numel()
 
 _LEVELS: dict[tuple[str, int], dict[str, tuple[int, float]]] = {}
@@ -203,7 +203,7 @@ def eval_levels(run: Run) -> dict[str, tuple[int, float]]:
     key = (json.dumps(run.config.get("evals", []), sort_keys=True), size)
     if key not in _LEVELS:
         sets = build_eval_sets(run.config.get("evals", []), size)
-        _LEVELS[key] = {name: (int(b["label"].numel()), _majority(b["label"])) for name, b in sets.items()}
+        _LEVELS[key] = {name: (int(b["label"].numel()), chance_level(b["label"])) for name, b in sets.items()}
     return _LEVELS[key]
 
 def acc_measurement(run: Run, metric: str, value: float | None = None) -> dict:
@@ -222,7 +222,7 @@ def prune_fresh_job(store_root: str, run_id: str, eval_size: int, k: int, metric
     ranked = saliency(model, lambda m: loss_fn(m, saliency_batch, "answer"))
     fresh, pruned = build_eval_sets(run.config["evals"], eval_size, seed=fresh_seed), prune(model, ranked[:k])
     return {m: {"k0": float(accuracy(model, fresh[m])), "kbest": float(accuracy(pruned, fresh[m])),
-                "n": int(fresh[m]["label"].numel()), "chance": _majority(fresh[m]["label"])} for m in metrics}
+                "n": int(fresh[m]["label"].numel()), "chance": chance_level(fresh[m]["label"])} for m in metrics}
 
 def behaviour_measurements(fts: Mapping[Cell, Run], steps: Mapping[str, int | None]) -> dict[str, dict[int, dict]]:
     "{f'{prefix}/{cell.path}/{metric}': {seed: measurement}} of every FT metric, per prefix -> logged step (None: the end)."

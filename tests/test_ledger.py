@@ -1,11 +1,14 @@
-"""The claims ledger written by the smoke book: complete, well-formed, and consistent with its own per-seed results."""
+"""The claims ledger written by the smoke book: complete, well-formed, consistent with its own per-seed results, and
+with every criterion traceable to the commit that introduced it."""
 import json
 import os
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from ftmech.ledger import CLAIMS, VERDICTS
+from ftmech.ledger import CLAIMS, CLAIMS_V1, REVISIONS, VERDICTS, current_claims, introduced_by
 
 ROOT = Path(__file__).resolve().parents[1]
 LEDGER = ROOT / "results" / "smoke" / "claims.json"
@@ -30,13 +33,60 @@ def test_every_claim_is_judged_on_recorded_numbers(ledger):
         assert e["seeds"] and set(e["holds_per_seed"]) == {str(s) for s in e["seeds"]}, e
         for arg, per_seed in e["measured"].items():
             assert set(per_seed) == set(e["holds_per_seed"]), (e["id"], arg)
+            assert set(e["uncertainty"][arg]["per_seed"]) == set(per_seed), (e["id"], arg)
 
 
 def test_verdicts_follow_from_the_per_seed_results(ledger):
     for e in ledger["claims"]:
         holds = list(e["holds_per_seed"].values())
-        expected = "observed" if all(holds) else "not observed" if not any(holds) else "mixed"
+        if e["version"] == 1:
+            assert None not in holds, e["id"]  # version 1 is never undecided
+        if any(w.startswith("premise") for w in e["why_undecided"]):
+            assert e["verdict"] == "undecided" and e["requires"], e["id"]
+            continue
+        expected = ("observed" if all(h is True for h in holds) else "not observed" if all(h is False for h in holds)
+                    else "mixed" if True in holds and False in holds else "undecided")
         assert e["verdict"] == expected, e["id"]
+        assert (e["verdict"] == "undecided") == bool(e["why_undecided"]), e["id"]
+
+
+def test_accuracies_carry_their_chance_level_and_standard_error(ledger):
+    """Every accuracy input of a revised claim has its evaluation-set size (a binomial SE) and, except generation rates
+    and derived means, its chance level."""
+    entries = {e["id"]: e for e in ledger["claims"]}
+    for c in REVISIONS:
+        e = entries[c.id]
+        for arg, name in c.inputs.items():
+            if "acc" not in name.rsplit("/", 2)[-1] and not name.endswith(("/best", "/count_a", "/kbest", "/k0")):
+                continue
+            for seed, unc in e["uncertainty"][arg]["per_seed"].items():
+                assert unc["se_from"] == "binomial" and unc["n"] >= 1 and 0 <= unc["chance"] <= 1, (c.id, arg, seed, unc)
+    counts = ledger["counts"]
+    assert sum(counts.values()) == len(current_claims()) and sum(ledger["counts_v1"].values()) == len(CLAIMS_V1)
+
+
+def _source_at(commit: str) -> str | None:
+    "ftmech/ledger.py at `commit` with implicit string concatenations joined; None without git history."
+    try:
+        text = subprocess.run(["git", "show", f"{commit}:ftmech/ledger.py"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return re.sub(r'"\s*\n\s*"', "", text)
+
+
+def test_every_criterion_is_unchanged_since_the_commit_that_introduced_it():
+    """Version 1 is never edited and each revision's text is the one committed before its measuring run: each
+    criterion appears verbatim in ftmech/ledger.py at the commit the ledger names for it."""
+    sources = {}
+    for c in CLAIMS:
+        commit = introduced_by(c)
+        assert re.fullmatch(r"[0-9a-f]{7,40}", commit), (c.id, commit)
+        if commit not in sources:
+            sources[commit] = _source_at(commit)
+        if sources[commit] is None:
+            pytest.skip("no git history (an installed package or a shallow copy)")
+        assert c.criterion in sources[commit], f"{c.id}: its criterion is not the one committed in {commit}"
 
 
 def test_the_ledger_page_lists_every_claim():
@@ -46,3 +96,4 @@ def test_the_ledger_page_lists_every_claim():
     text = page.read_text()
     missing = [c.id for c in CLAIMS if c.id not in text]
     assert not missing, f"claims missing from the ledger page: {missing}"
+    assert "Summary" in text and "Reading" in text
