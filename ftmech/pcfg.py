@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .optim import TrainConfig
-from .ledger import measurement
+from .ledger import binomial_se, measurement
 from .plots import iterations_to
 from .store import Run, Store
 from .tasks import DataConfig
@@ -306,4 +306,9 @@ def behaviour_tables(fts: Mapping[Cell, Run], pts: Mapping[str, Run], p: Mapping
             rows.append(row)
         if rows:
             out.append(f"**{lr} = {p['lrs'][lr]:g}** (iteration {p['ft_steps'] // 10} → {p['ft_steps']})\n\n" + markdown_table(rows))
+    levels = eval_levels(next(iter(fts.values())))  # the fine-tuning sets do not depend on the prior or C_Tr
+    n = next(iter(levels.values()))[0]
+    out.append(f"Each accuracy is measured on {n} held-out samples (binomial standard error at most "
+               f"{binomial_se(0.5, n):.3f}; ± is the half range over seeds). Chance levels (the majority class of each "
+               "set): " + ", ".join(f"{FT_METRICS[m]} {c:.2f}" for m, (_, c) in levels.items() if m in FT_METRICS) + ".")
     return "\n\n".join(out)
