@@ -478,35 +478,38 @@ def story_config(p: Mapping[str, Any], records: str, train, eval_steps: Sequence
     cfg["gen_steps"] = sorted(int(s) for s in (gen_steps if gen_steps is not None else (0, train.steps)))
     return cfg
 
-def train_story_run(store, config: Mapping[str, Any], parent=None, progress: bool = False,
-                    stop_after: int | None = None):
-    "Train (or resume, or load) a story run; returns the Run."
+def _story_setup(run):
+    "A story run's fresh model, step loss (a seeded batch of training windows) and held-out measurements."
+    from ftmech.loop import SingleSetup
     from ftmech.model import ModelConfig, Transformer
     from ftmech.optim import TrainConfig
-    from ftmech.train import TrainingInterrupted, train_single
-    run = store.run(config, parent)
-    if run.complete:
-        return run
+    config = run.config
     tc, data = TrainConfig(**config["train"]), config["data"]
-    if parent is not None:
-        model = store.get(parent if isinstance(parent, str) else parent.id).load_model()
-    else:
-        model = Transformer(ModelConfig(**config["model"]), generator=torch.Generator().manual_seed(tc.seed))
-    prep, wins = prepared(data), windows(data, config["records"])
+    prep, wins = prepared(data), windows(data, config["records"])  # wins [n, seq_len + 1]
     gen_at = set(config.get("gen_steps", [0, tc.steps]))  # generating is slow: scores only at these steps
-    run.create()
-    save_tokenizer(prep.tokenizer, run.path / "tokenizer.json")
 
     def step_loss(m, step: int) -> torch.Tensor:
         g = torch.Generator().manual_seed(tc.seed * 1_000_003 + step)
         batch = wins[torch.randint(0, len(wins), (tc.batch_size,), generator=g)]  # [batch, seq_len + 1]
-        logits = m(batch[:, :-1].to(m.device))
+        logits = m(batch[:, :-1].to(m.device))  # [batch, seq_len, vocab]
         return torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten().to(m.device))
-    try:
-        return train_single(run, model, tc, step_loss, lambda m, step: measure(m, data, config["eval"], generation=step in gen_at),
-                            config.get("eval_steps", []), progress, stop_after)
-    except TrainingInterrupted:
-        return run
+    return SingleSetup(lambda: Transformer(ModelConfig(**config["model"]), generator=torch.Generator().manual_seed(tc.seed)),
+                       step_loss, lambda m, step: measure(m, data, config["eval"], generation=step in gen_at),
+                       files=lambda r: save_tokenizer(prep.tokenizer, r.path / "tokenizer.json"))
+
+def train_story_run(
+    store,  # the run store
+    config: Mapping[str, Any],  # a `story_config`
+    parent=None,  # the run (or id) to start from; None: a fresh model
+    progress: bool = False,  # show a progress bar
+    stop_after: int | None = None,  # raise TrainingInterrupted after this step
+    device: str | None = None,  # None / 'auto': CUDA when available (the chapters pass their profile's device)
+    dtype: str = "bfloat16",  # forward precision on CUDA: 'bfloat16' (autocast) or 'float32'; CPU: always float32
+    compile: bool = False,  # train through torch.compile
+):
+    "Train (or resume, or load) a story run on the run's device; returns the Run."
+    from ftmech.loop import execute_single
+    return execute_single(store, config, parent, _story_setup, device, progress, stop_after, dtype, compile)
 
 # %% ../nbs/20_stories.ipynb #c051
 def story_train_config(p: Mapping[str, Any], steps: int, lr: float, pretraining: bool = False):
@@ -517,15 +520,16 @@ def story_train_config(p: Mapping[str, Any], steps: int, lr: float, pretraining:
                        warmup=0.05 if pretraining else 0.0, min_lr_ratio=0.0 if pretraining else 1.0, grad_clip=1.0,
                        loss="lm", eval_every=every, ckpt_every=every * max(1, steps // every // 2), seed=p["seed"])
 
-def _story_job(root: str, config: dict, parent: str | None) -> str:
+def _story_job(root: str, config: dict, parent: str | None, device: str | None) -> str:
     from ftmech.store import Store
-    return train_story_run(Store(root), config, parent).id
+    return train_story_run(Store(root), config, parent, device=device).id
 
-def train_story_runs(store, items: Sequence[tuple[dict, str | None]], processes: int = 1) -> list:
-    "Train every (config, parent id), in `processes` single-threaded processes when > 1; returns the runs."
+def train_story_runs(store, items: Sequence[tuple[dict, str | None]], processes: int = 1,
+                     device: str | None = None) -> list:
+    "Train every (config, parent id) on `device`, in `processes` single-threaded processes when > 1; returns the runs."
     from ftmech.utils import map_in_processes
-    map_in_processes(_story_job, [(str(store.root), c, par) for c, par in items if not store.run(c, par).complete],
-                     processes)
+    map_in_processes(_story_job, [(str(store.root), c, par, device) for c, par in items
+                                  if not store.run(c, par).complete], processes)
     return [store.run(c, par) for c, par in items]
 
 def _grid(steps: int, points: Sequence[int]) -> list[int]:
@@ -535,7 +539,7 @@ def pretrained_stories(store, p: Mapping[str, Any]) -> dict[str, Any]:
     "{'present': run, 'not_in_pt': run}: the two pretrained models."
     items = [(story_config(p, r, story_train_config(p, p["pt_steps"], p["pt_lr"], pretraining=True), gen_steps=[p["pt_steps"]]),
               None) for r in ("present", "not_in_pt")]
-    return dict(zip(("present", "not_in_pt"), train_story_runs(store, items, p["processes"])))
+    return dict(zip(("present", "not_in_pt"), train_story_runs(store, items, p["processes"], p.get("device"))))
 
 def deleted(store, p: Mapping[str, Any], present) -> dict[tuple[str, str], Any]:
     "{(protocol, LR name): deletion fine-tuning run of the `present` model}."
@@ -543,7 +547,7 @@ def deleted(store, p: Mapping[str, Any], present) -> dict[tuple[str, str], Any]:
     steps = p["ft_steps"]
     items = [(story_config(p, proto, story_train_config(p, steps, p["lrs"][lr]), _grid(steps, (1, 3, 10, 30, 100, 300, 1000)),
                            [steps]), present.id) for proto, lr in keys]  # step 0 is the pretrained model: scored there
-    return dict(zip(keys, train_story_runs(store, items, p["processes"])))
+    return dict(zip(keys, train_story_runs(store, items, p["processes"], p.get("device"))))
 
 def revived_stories(store, p: Mapping[str, Any], fts: Mapping, control) -> dict:
     "{(protocol, LR name) or 'not_in_pt': reFT run on feature-only stories}."
@@ -552,7 +556,7 @@ def revived_stories(store, p: Mapping[str, Any], fts: Mapping, control) -> dict:
                        _grid(steps, (30, 300, 3000)))  # step 0 is the fine-tuned model: scored there
     keys = list(fts) + ["not_in_pt"]
     parents = [fts[k].id for k in fts] + [control.id]
-    return dict(zip(keys, train_story_runs(store, [(cfg, par) for par in parents], p["processes"])))
+    return dict(zip(keys, train_story_runs(store, [(cfg, par) for par in parents], p["processes"], p.get("device"))))
 
 # %% ../nbs/20_stories.ipynb #c053
 def probe_sets(p: Mapping[str, Any]) -> tuple[dict, dict]:

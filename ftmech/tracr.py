@@ -14,12 +14,12 @@ import torch
 import torch.nn.functional as F
 
 from .compiler import CompiledModel, compile_rasp
-from .model import ModelConfig, Transformer, resolve_device
+from .loop import SingleSetup, execute_single
+from .model import ModelConfig, Transformer
 from .optim import TrainConfig
 from .prune import Unit
 from .rasp import make_counter, make_max_identifier
 from .store import Run, Store
-from .train import TrainingInterrupted, train_single
 
 # %% auto #0
 __all__ = ['LETTERS', 'PROGRAMS', 'ANSWER_POS', 'SMALLER_PT', 'SMALLER_FT', 'EVAL_SEED', 'METRICS', 'TracrTask', 'sample',
@@ -179,30 +179,34 @@ def explicit_attention(model: Transformer) -> Transformer:
     return model
 
 # %% ../nbs/12_tracr.ipynb #c018
-def train_run(store: Store, config: Mapping[str, Any], parent: Run | str | None = None,
-              progress: bool = False, stop_after: int | None = None, device: str | None = None) -> Run:
-    "Train (or resume, or load) the run of `config`, starting from `parent`'s model or the compiled weights."
-    run = store.run(config, parent)
-    if run.complete:
-        return run
-    task, tc = TracrTask(**config["task"]), TrainConfig(**config["train"])
-    if parent is not None:
-        model = store.get(parent if isinstance(parent, str) else parent.id).load_model()
-    elif "compile" in config:
-        model = start_model(task, config["compile"])
-    else:
-        raise ValueError("a Tracr run needs a parent run or a 'compile' entry in its config")
-    model = explicit_attention(model.to(resolve_device(device or "cpu")))
-    evals, target = eval_sets(task, tc.eval_size), config["target"]
+def _tracr_setup(run: Run) -> SingleSetup:
+    "A Tracr run's start model (compiled weights + noise), step loss (fresh samples of step s) and evaluation."
+    config = run.config
+    task, tc, target = TracrTask(**config["task"]), TrainConfig(**config["train"]), config["target"]
+    evals = eval_sets(task, tc.eval_size)
+
+    def fresh() -> Transformer:
+        if "compile" not in config:
+            raise ValueError("a Tracr run needs a parent run or a 'compile' entry in its config")
+        return start_model(task, config["compile"])
 
     def step_loss(m: Transformer, step: int) -> torch.Tensor:
-        batch = sample(task, tc.batch_size, config["c_tr"], np.random.default_rng([tc.seed, step]))
+        batch = sample(task, tc.batch_size, config["c_tr"], np.random.default_rng([tc.seed, step]))  # tokens [B, 1 + n]
         return F.cross_entropy(m(batch["tokens"].to(m.device))[:, ANSWER_POS], batch[target].to(m.device))
-    try:
-        return train_single(run, model, tc, step_loss, lambda m, step: evaluate(m, evals), config.get("eval_steps", []),
-                            progress, stop_after)
-    except TrainingInterrupted:
-        return run
+    return SingleSetup(fresh, step_loss, lambda m, step: evaluate(m, evals), explicit_attention)
+
+def train_run(
+    store: Store,  # the run store
+    config: Mapping[str, Any],  # a `run_config`
+    parent: Run | str | None = None,  # the run to start from; None: the compiled weights of config['compile']
+    progress: bool = False,  # show a progress bar
+    stop_after: int | None = None,  # raise TrainingInterrupted after this step
+    device: str | None = None,  # None / 'auto': CUDA when available
+    dtype: str = "float32",  # forward precision on CUDA ('bfloat16' = autocast); CPU: always float32
+    compile: bool = False,  # train through torch.compile
+) -> Run:
+    "Train (or resume, or load) the run of `config`, starting from `parent`'s model or the compiled weights."
+    return execute_single(store, config, parent, _tracr_setup, device, progress, stop_after, dtype, compile)
 
 # %% ../nbs/12_tracr.ipynb #c021
 @torch.no_grad()
@@ -273,11 +277,12 @@ def compile_cfg(p: Mapping[str, Any], seed: int, operand: str = "a") -> dict:
     return dict(operand=operand, coldness=float(p["coldness"]), exactness=float(p["exactness"]),
                 noise_std=float(p["noise_std"]), noise_seed=int(seed))
 
-def _train_job(root: str, config: dict, parent: str | None, device: str) -> str:
+def _train_job(root: str, config: dict, parent: str | None, device: str | None) -> str:
     "Train one run in a worker process; returns its id."
     return train_run(Store(root), config, parent, device=device).id
 
-def train_all(store: Store, items: Sequence[tuple[dict, str | None]], processes: int = 1, device: str = "cpu") -> list[Run]:
+def train_all(store: Store, items: Sequence[tuple[dict, str | None]], processes: int = 1,
+              device: str | None = None) -> list[Run]:
     "Train every (config, parent id) — in `processes` single-threaded processes when > 1 — and return the runs."
     from ftmech.utils import map_in_processes
     todo = [(str(store.root), c, par, device) for c, par in items if not store.run(c, par).complete]
@@ -290,7 +295,7 @@ def finetuned(store: Store, p: Mapping[str, Any], program: str) -> dict[tuple[st
     keys = [(lr, float(c), s) for lr in p["lrs"] for c in p["c_trs"] for s in p["seeds"]]
     items = [(run_config("tracr-ft", task, "ft", c, tracr_train_config(p, p["lrs"][lr], s), compile_cfg(p, s)), None)
              for lr, c, s in keys]
-    return dict(zip(keys, train_all(store, items, p["processes"], p.get("device", "cpu"))))
+    return dict(zip(keys, train_all(store, items, p["processes"], p.get("device"))))
 
 def revival_grid(p: Mapping[str, Any]) -> list[int]:
     "Log-spaced evaluation steps for revival curves."
@@ -302,11 +307,11 @@ def revived(store: Store, p: Mapping[str, Any], fts: Mapping[tuple[str, float, i
     task, keys = task_of(p, "counter"), [(f, r, s) for f, r in p["reft_pairs"] for s in p["seeds"]]
     items = [(run_config("tracr-reft", task, "pt", 0.0, tracr_train_config(p, p["lrs"][r], s), eval_steps=revival_grid(p)),
               fts[(f, float(p["reft_c_tr"]), s)].id) for f, r, s in keys]
-    return dict(zip(keys, train_all(store, items, p["processes"], p.get("device", "cpu"))))
+    return dict(zip(keys, train_all(store, items, p["processes"], p.get("device"))))
 
 def scratch_then_finetune(store: Store, p: Mapping[str, Any]) -> dict[tuple[str, int], Run]:
     "{(LR name, seed): Scr.+FT run}: the Counter compiled to count b (plus noise), trained to count a."
     task, keys = task_of(p, "counter"), [(r, s) for r in p["scr_ft_lrs"] for s in p["seeds"]]
     items = [(run_config("tracr-scr-ft", task, "pt", 0.0, tracr_train_config(p, p["lrs"][r], s), compile_cfg(p, s, "b"),
                          eval_steps=revival_grid(p)), None) for r, s in keys]
-    return dict(zip(keys, train_all(store, items, p["processes"], p.get("device", "cpu"))))
+    return dict(zip(keys, train_all(store, items, p["processes"], p.get("device"))))
