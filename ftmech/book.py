@@ -15,9 +15,9 @@ from .profiles import PROFILES, dry_run_profile
 from .utils import parse_value, run_cli
 
 # %% auto #0
-__all__ = ['DRY_RUN_ENV', 'GPU_ASSUMPTIONS', 'Chapter', 'chapters', 'toc_files', 'NotebookFailed', 'run_chapter', 'build_html',
-           'environment', 'declared_parameters', 'dry_run_chapters', 'dry_run_parameters', 'unmeasured_claims',
-           'chapter_runs', 'new_runs', 'book_estimate', 'format_estimate', 'main']
+__all__ = ['DRY_RUN_ENV', 'RECORDED_BY', 'GPU_ASSUMPTIONS', 'Chapter', 'chapters', 'toc_files', 'NotebookFailed', 'run_chapter',
+           'build_html', 'environment', 'declared_parameters', 'dry_run_chapters', 'dry_run_parameters', 'recorded_by',
+           'unmeasured_claims', 'chapter_runs', 'new_runs', 'book_estimate', 'format_estimate', 'main']
 
 # %% ../nbs/90_book.ipynb #c005
 @dataclass(frozen=True)
@@ -116,6 +116,21 @@ def dry_run_parameters(ch: Chapter, profile: str) -> dict[str, Any]:
     names = declared_parameters(ch.source)
     return {k: v for k, v in fixed.items() if k == "profile" or k in names}
 
+RECORDED_BY: Mapping[str, str] = MappingProxyType({  # measurement-name prefix -> the chapter that records it
+    "ft/counting/": "finetune", "ft0/counting/": "finetune", "ft10/counting/": "finetune", "prune/": "prune", "probe/": "probe",
+    "reft/counting/": "reft", "scr_ft/counting/": "reft", "scratch/counting/": "reft",
+    "ft/index/": "indexer", "ft0/index/": "indexer", "ft10/index/": "indexer", "reft/index/": "indexer", "scr_ft/index/": "indexer",
+    "scratch/index/": "indexer", "mix/": "appendix", "jailbreak/": "appendix", "randft_reft/": "appendix",
+    "tracr/compiled/": "tracr_compile", "tracr/ft/": "tracr_finetune", "tracr/attn/": "tracr_finetune",
+    "tracr/sim/": "tracr_finetune", "tracr/prune/": "tracr_revival", "tracr/reft/": "tracr_revival",
+    "tracr/scr_ft/": "tracr_revival", "stories/": "stories",
+})
+
+def recorded_by(measurement: str) -> str | None:
+    "The chapter that records `measurement` (longest matching prefix of RECORDED_BY), or None."
+    hits = [p for p in RECORDED_BY if measurement.startswith(p)]
+    return RECORDED_BY[max(hits, key=len)] if hits else None
+
 def unmeasured_claims(results_dir: str | os.PathLike, profile: str) -> tuple[dict[str, int], list[dict]]:
     "The counts of the claims ledger of `profile` and its claims whose verdict is 'not measured'."
     from ftmech.ledger import LEDGER_FILE
@@ -150,7 +165,8 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
         "finetune": {**pt(*P["priors"]), **ft(grid(P))},
         "prune": {**pt(low), **ft(grid(P, priors=[low]))},
         "probe": {**pt(*P["priors"]), **ft([c for c in grid(P, c_trs=[lo, hi]) if c.seed == first or (c.prior == low and c.c_tr == hi)])},
-        "reft": {**main, **ft(reft_cells), **reft(reft_cells), **base("counting", seeds)},
+        "reft": {**main, **ft(reft_cells), **reft(reft_cells), **base("counting", seeds),
+                 **{("scratch_pt_lr", "counting", s): ("scratch", P["reft_steps"]) for s in seeds}},  # Scr. at the PT LR
         "indexer": {**main, **ft(index_cells), **reft([c for c in index_cells if c.lr == top]), **base("index", [first])},
         "appendix": {**pt(low, f"{low}/swapped"),
                      **{("pt", f"{p}/jailbreak"): ("pretrain", P["jail_pt_steps"]) for p in P["jail_priors"]},
@@ -291,8 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             ap.error(f"unknown chapter {args.only!r}; chapters are {[c.name for c in every]}")
     overrides = {k: parse_value(v) for k, v in args.param}
     print(f"profile {profile}: {PROFILES[profile].description}", flush=True)
+    results = root / str(overrides.get("results_dir", "results"))  # chapters run in root: relative to it
     if args.dry_run:
-        print(f"dry run of {args.profile}: results in {root / 'results' / profile}, runs in {root / 'runs' / profile}, "
+        store = root / str(overrides.get("store_dir", f"runs/{profile}"))
+        print(f"dry run of {args.profile}: results in {results / profile}, runs in {store}, "
               f"executed chapters in {out / 'runs'}", flush=True)
     if profile == "paper":
         try:
@@ -314,10 +332,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dry run: {len(todo)} chapters in {time.perf_counter() - t_start:.0f} s")
         if not any(c.name == "claims" for c in todo):
             return 0
-        counts, missing = unmeasured_claims(root / "results", profile)
-        print(f"claims ledger {root / 'results' / profile / 'claims.json'}: {counts}")
+        counts, missing = unmeasured_claims(results, profile)
+        print(f"claims ledger {results / profile / 'claims.json'}: {counts}")
         for e in missing:
-            print(f"  not measured: {e['id']} (missing {', '.join(e.get('missing', [])) or 'seeds'})", file=sys.stderr)
+            gone = [f"{m} (from {recorded_by(m)})" for m in e.get("missing", [])]
+            print(f"  not measured: {e['id']}: missing {', '.join(gone) or 'common seeds'}", file=sys.stderr)
         return 1 if missing else 0
     if args.no_html:
         return 0
