@@ -6,12 +6,13 @@ STAMP  := $(VENV)/.ftmech-installed
 WIDGETS := _static/ipywidgets/embed-amd.js
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: book test venv sync-check nbdev-test pytest smoke-book chromium bench clean
+.PHONY: book test dry-run venv sync-check nbdev-test pytest smoke-book chromium bench clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book   install into $(VENV), run every experiment at the cpu profile, build the HTML book"
 	@echo "make test   install, check nbs/ and ftmech/ are in sync, nbdev-test, smoke book (-W), pytest"
+	@echo "make dry-run  run every experiment on the paper grid at smoke sizes (paper-dry; ~20 min on 2 cores)"
 	@echo "make bench  run the benchmarks in benchmarks/"
 
 # torch first: its CPU wheel is on disk, and a loose torch requirement would pull CUDA builds
@@ -31,6 +32,11 @@ book: venv $(WIDGETS)
 	unset MPLBACKEND; $(PY) -m ftmech.book --profile cpu
 
 test: venv $(WIDGETS) chromium sync-check nbdev-test smoke-book pytest
+
+# the paper profile's grid, names and claim inputs at smoke sizes on the CPU: results/paper-dry/, runs/paper-dry/;
+# fails when a claim of its ledger is not measured
+dry-run: venv
+	unset MPLBACKEND; $(PY) -m ftmech.book --profile paper --dry-run
 
 sync-check: venv
 	@bash scripts/check_sync.sh $(VENV)
