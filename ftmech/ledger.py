@@ -93,7 +93,7 @@ class Claim:
     version: int = 1  # 1: plain numbers, True / False per seed; >= 2: `Value`s, True / False / None (undecided) per seed
     revises: str | None = None  # id of the claim this version replaces (both stay in the ledger)
     reason: str = ""  # why the revision was made
-    introduced: str = ""  # the commit that introduced this criterion (filled in by the next commit)
+    introduced: str = ""  # the commit that introduced this criterion (`introduced_by` falls back to V1_COMMITS)
     requires: tuple[str, ...] = ()  # ids of claims this one presupposes: undecided unless they are observed
 
 # the commits that introduced each group of criteria (`git show <commit>:ftmech/ledger.py` has their text)
