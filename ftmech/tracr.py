@@ -22,11 +22,11 @@ from .rasp import make_counter, make_max_identifier
 from .store import Run, Store
 
 # %% auto #0
-__all__ = ['LETTERS', 'PROGRAMS', 'ANSWER_POS', 'SMALLER_PT', 'SMALLER_FT', 'EVAL_SEED', 'METRICS', 'TracrTask', 'sample',
-           'program_for', 'compiled', 'start_model', 'accuracy', 'tracr_train_config', 'run_config', 'eval_sets',
-           'evaluate', 'explicit_attention', 'train_run', 'attention_mass', 'pattern_similarity', 'describe_weight',
-           'prune_job', 'task_of', 'compile_cfg', 'train_all', 'finetuned', 'revival_grid', 'revived',
-           'scratch_then_finetune']
+__all__ = ['LETTERS', 'PROGRAMS', 'ANSWER_POS', 'SMALLER_PT', 'SMALLER_FT', 'MAX_REDRAWS', 'EVAL_SEED', 'METRICS', 'SAMPLER',
+           'TracrTask', 'coincident', 'sample', 'program_for', 'compiled', 'start_model', 'accuracy',
+           'tracr_train_config', 'run_config', 'eval_sets', 'evaluate', 'explicit_attention', 'train_run',
+           'attention_mass', 'pattern_similarity', 'describe_weight', 'prune_job', 'task_of', 'compile_cfg',
+           'train_all', 'finetuned', 'revival_grid', 'revived', 'scratch_then_finetune']
 
 # %% ../nbs/12_tracr.ipynb #c006
 LETTERS = tuple("abcdefghijklmnopqrstuvwxyz")
@@ -60,44 +60,70 @@ class TracrTask:
         return list(LETTERS[:self.n_letters])
 
 # %% ../nbs/12_tracr.ipynb #c008
-def _counter_batch(task: TracrTask, n: int, c: float, rng: np.random.Generator) -> np.ndarray:
-    "Letters [n, seq_len]; the correlated rows are edited so that count(b) = count(a) + offset (where it fits)."
-    x = rng.integers(0, task.n_letters, (n, task.seq_len))
-    for i in np.flatnonzero(rng.random(n) < c):
+MAX_REDRAWS = 1000  # rounds of redrawing rows before `sample` gives up with an error naming the task
+
+def coincident(task: TracrTask, x: np.ndarray) -> np.ndarray:
+    "Rows of letters x [n, seq_len] whose FT answer happens to equal the PT answer + offset [n] (bool)."
+    if task.program == "counter":
+        return (x == 1).sum(1) == (x == 0).sum(1) + task.offset
+    s = np.sort(x, axis=1)
+    return s[:, SMALLER_FT] - s[:, SMALLER_PT] == task.offset
+
+def _natural(task: TracrTask, m: int, rng: np.random.Generator) -> np.ndarray:
+    "m rows of letters [m, seq_len]: uniform letters (Counter) or distinct uniform letters (Max-identifier)."
+    if task.program == "counter":
+        return rng.integers(0, task.n_letters, (m, task.seq_len))
+    return np.argsort(rng.random((m, task.n_letters)), axis=1)[:, :task.seq_len]
+
+def _correlate_counter(task: TracrTask, x: np.ndarray, need: int, rng: np.random.Generator) -> np.ndarray:
+    "Edit up to `need` rows of x [m, seq_len] in place so that count(b) = count(a) + offset; the edited rows [m]."
+    fits = 2 * (x == 0).sum(1) + task.offset <= task.seq_len  # enough non-a letters to hold the b's
+    fits[np.flatnonzero(fits)[need:]] = False
+    for i in np.flatnonzero(fits):
         row = x[i]
-        n_a = int((row == 0).sum())
-        target = min(n_a + task.offset, task.seq_len - n_a)
+        target = int((row == 0).sum()) + task.offset
         bs, others = np.flatnonzero(row == 1), np.flatnonzero(row > 1)
         if len(bs) < target:
             row[rng.choice(others, target - len(bs), replace=False)] = 1
         elif len(bs) > target:
             row[rng.choice(bs, len(bs) - target, replace=False)] = rng.integers(2, task.n_letters, len(bs) - target)
+    return fits
+
+def _fill(task: TracrTask, x: np.ndarray, rows: np.ndarray, keep, rng: np.random.Generator, what: str) -> None:
+    "Replace x[rows] with fresh rows for which `keep(candidates, need)` [m] holds (it may edit up to `need`)."
+    for _ in range(MAX_REDRAWS):
+        if not len(rows):
+            return
+        candidates = _natural(task, max(4 * len(rows), 64), rng)  # bounded: at most 4n rows at a time
+        good = candidates[keep(candidates, len(rows))]
+        x[rows[:len(good)]] = good[:len(rows)]
+        rows = rows[len(good):]
+    raise ValueError(f"could not draw {what} rows for {task} in {MAX_REDRAWS} rounds: such rows are (nearly) "
+                     "impossible for this task; choose another offset, length or vocabulary")
+
+def _letters(task: TracrTask, n: int, c: float, rng: np.random.Generator) -> np.ndarray:
+    "Letters [n, seq_len]: each row correlated with probability c, every other row free of coincidences."
+    x = _natural(task, n, rng)
+    correlated = rng.random(n) < c  # [n]
+    if task.program == "counter" and task.n_letters > 2:
+        make_correlated = lambda rows, need: _correlate_counter(task, rows, need, rng)
+    else:  # Max-identifier, or a Counter over a and b only (no letter to edit with): keep coincidences
+        make_correlated = lambda rows, need: coincident(task, rows)
+    _fill(task, x, np.flatnonzero(correlated), make_correlated, rng, "correlated")
+    free = np.flatnonzero(~correlated)
+    _fill(task, x, free[coincident(task, x[free])], lambda rows, need: ~coincident(task, rows), rng, "uncorrelated")
     return x
 
-def _max_id_batch(task: TracrTask, n: int, c: float, rng: np.random.Generator) -> np.ndarray:
-    "Distinct letters [n, seq_len]; correlated rows (by rejection) have FT answer = PT answer + offset."
-    def draw(m):  # m rows of seq_len distinct letters
-        return np.argsort(rng.random((m, task.n_letters)), axis=1)[:, :task.seq_len]
-    x = draw(n)
-    want = np.flatnonzero(rng.random(n) < c)
-    got: list[np.ndarray] = []
-    for _ in range(1000):
-        if sum(len(g) for g in got) >= len(want):
-            break
-        cand = draw(4 * max(len(want), 8))
-        s = np.sort(cand, axis=1)
-        got.append(cand[s[:, SMALLER_FT] - s[:, SMALLER_PT] == task.offset])
-    else:
-        raise ValueError(f"offset {task.offset} is (nearly) impossible for {task}")
-    if len(want):
-        x[want] = np.concatenate(got)[:len(want)]
-    return x
-
-def sample(task: TracrTask, n: int, c: float, rng: np.random.Generator) -> dict[str, torch.Tensor]:
-    "n samples, a fraction c with the spurious correlation: tokens [n, 1 + seq_len], pt / ft labels [n]."
+def sample(
+    task: TracrTask,  # the program, length, vocabulary and offset
+    n: int,  # number of samples
+    c: float,  # correlated fraction in [0, 1]: each row is correlated with probability c, the others never are
+    rng: np.random.Generator,  # the only source of randomness
+) -> dict[str, torch.Tensor]:
+    "n samples: tokens [n, 1 + seq_len], pt / ft labels [n]; rows not drawn correlated have no coincidence."
     if not 0.0 <= c <= 1.0:
         raise ValueError(f"the correlated fraction c must be in [0, 1], got {c}")
-    x = (_counter_batch if task.program == "counter" else _max_id_batch)(task, n, c, rng)
+    x = _letters(task, n, c, rng)
     if task.program == "counter":
         pt, ft = (x == 0).sum(1), (x == 1).sum(1)
     else:
@@ -105,6 +131,7 @@ def sample(task: TracrTask, n: int, c: float, rng: np.random.Generator) -> dict[
         pt, ft = s[:, SMALLER_PT], s[:, SMALLER_FT]
     tokens = np.concatenate([np.zeros((n, 1), dtype=np.int64), x + 1], axis=1)
     return {"tokens": torch.from_numpy(tokens), "pt": torch.from_numpy(pt), "ft": torch.from_numpy(ft)}
+
 
 # %% ../nbs/12_tracr.ipynb #c011
 def program_for(task: TracrTask, operand: str = "a"):
@@ -138,6 +165,7 @@ def accuracy(model: Transformer, batch: Mapping[str, torch.Tensor], target: str)
 # %% ../nbs/12_tracr.ipynb #c014
 EVAL_SEED = 10_000  # held-out sets are drawn from their own seed, never from a training stream
 METRICS = ("acc_pt_cte0", "acc_pt_cte1", "acc_ft_cte0", "acc_ft_cte1")
+SAMPLER = "no-coincidence"  # in every run config: runs drawn by the earlier sampler (coincidences kept) get other ids
 
 def tracr_train_config(p: Mapping[str, Any], lr: float, seed: int, steps: int | None = None) -> TrainConfig:
     "SGD with momentum, warmup then cosine to lr/100, no weight decay (spec §2.3); clipping and sizes from `p`."
@@ -155,7 +183,7 @@ def run_config(protocol: str, task: TracrTask, target: str, c_tr: float, train: 
     model = compiled(task, (compile_cfg or {}).get("operand", "a"), *((compile_cfg["coldness"], compile_cfg["exactness"])
                      if compile_cfg else (10.0, 5.0))).model.cfg
     cfg = {"protocol": protocol, "setting": "tracr", "task": asdict(task), "target": target, "c_tr": float(c_tr),
-           "model": model.to_dict(), "train": asdict(train)}
+           "model": model.to_dict(), "train": asdict(train), "sampler": SAMPLER}
     if compile_cfg is not None:
         cfg["compile"] = dict(compile_cfg)
     if eval_steps:
@@ -163,7 +191,7 @@ def run_config(protocol: str, task: TracrTask, target: str, c_tr: float, train: 
     return cfg
 
 def eval_sets(task: TracrTask, size: int) -> dict[str, dict[str, torch.Tensor]]:
-    "The held-out sets: C_Te = 0 (natural) and C_Te = 1 (every sample correlated)."
+    "The held-out sets: C_Te = 0 (no row correlated, not even by coincidence) and C_Te = 1 (every row correlated)."
     return {f"cte{int(c)}": sample(task, size, c, np.random.default_rng([EVAL_SEED, int(c)])) for c in (0.0, 1.0)}
 
 def evaluate(model: Transformer, evals: Mapping[str, Mapping[str, torch.Tensor]]) -> dict[str, float]:
