@@ -178,12 +178,17 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     }
 
 def _tracr_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
-    "The Tracr chapters' training runs (see `ftmech.tracr.finetuned`, `revived`, `scratch_then_finetune`)."
+    "The Tracr chapters' training runs (see `ftmech.tracr.ft_items`, `finetuned`, `revived`, `scratch_then_finetune`)."
     from ftmech.profiles import profile_params
     P = profile_params("tracr", profile)
     ft = lambda programs: {("tracr-ft", prog, lr, float(c), s): ("tracr-ft", P["steps"])
                            for prog in programs for lr in P["lrs"] for c in P["c_trs"] for s in P["seeds"]}
+    chosen = (float(P["coldness"]), float(P["exactness"]))  # the map's runs at this scale are the chapters' own
+    grid = lambda s: () if tuple(map(float, s)) == chosen else (tuple(map(float, s)),)
+    map_runs = {("tracr-ft", prog, lr, float(c), seed, *grid(s)): ("tracr-ft", P["steps"])
+                for s in P["map_scales"] for prog, cells in P["map_cells"].items() for lr, c in cells for seed in P["seeds"]}
     return {"tracr_compile": {},
+            "tracr_map": map_runs,
             "tracr_finetune": ft(["counter", "max_identifier"]),
             "tracr_revival": {**ft(["counter"]),
                               **{("tracr-reft", f, r, s): ("tracr-reft", P["steps"]) for f, r in P["reft_pairs"] for s in P["seeds"]},

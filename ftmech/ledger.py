@@ -18,7 +18,7 @@ __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS',
            'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds',
            'faster', 'reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of', 'judge',
            'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions', 'tracr_revisions', 'stories_revisions',
-           'current_claims', 'write_ledger', 'profile_ledgers', 'summary_rows']
+           'current_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers', 'summary_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -727,14 +727,31 @@ def _base_id(c: Claim, claims: Sequence[Claim]) -> str:
     return c.id
 
 # %% ../nbs/19_ledger.ipynb #c019
-def write_ledger(results_dir: str | Path, profile: str, claims: Sequence[Claim] | None = None) -> tuple[Path, list[dict]]:
-    "Judge `claims` (default: all versions) on the measurements of `profile`; write and return the ledger."
-    claims = CLAIMS if claims is None else claims
-    measurements = load_measurements(results_dir, profile)
+def as_loaded(measured: Measurements, chapter: str = "") -> dict[str, dict]:
+    "In-memory measurements ({name: {seed: value or measurement(...)}}) in the form `load_measurements` returns."
+    out = {}
+    for name, per_seed in measured.items():
+        rows = {int(s): _checked(name, s, v) for s, v in per_seed.items()}
+        out[name] = {"chapter": chapter, "values": {s: r["value"] for s, r in rows.items()},
+                     "detail": {s: {k: x for k, x in r.items() if k != "value"} for s, r in rows.items()}}
+    return out
+
+def judge_all(
+    claims: Sequence[Claim],  # judged in this order: a premise must come before the claims that require it
+    measurements: Mapping[str, Mapping],  # `load_measurements(...)` or `as_loaded(...)`
+    profile: str,  # named in every entry
+) -> list[dict]:
+    "The ledger entries of `claims` (see `judge`); premises read the verdicts of the claims judged before."
     entries, verdicts = [], {}
     for c in claims:
         entries.append(judge(c, measurements, profile, verdicts))
         verdicts[c.id] = entries[-1]["verdict"]
+    return entries
+
+def write_ledger(results_dir: str | Path, profile: str, claims: Sequence[Claim] | None = None) -> tuple[Path, list[dict]]:
+    "Judge `claims` (default: all versions) on the measurements of `profile`; write and return the ledger."
+    claims = CLAIMS if claims is None else claims
+    entries = judge_all(claims, load_measurements(results_dir, profile), profile)
     current = {c.id for c in current_claims(claims)}
     count = lambda keep: {v: sum(e["verdict"] == v for e in entries if keep(e)) for v in VERDICTS}
     doc = {"profile": profile, "claims": entries, "counts": count(lambda e: e["id"] in current),

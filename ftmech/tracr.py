@@ -26,7 +26,7 @@ __all__ = ['LETTERS', 'PROGRAMS', 'ANSWER_POS', 'SMALLER_PT', 'SMALLER_FT', 'MAX
            'TracrTask', 'coincident', 'sample', 'program_for', 'compiled', 'start_model', 'accuracy',
            'tracr_train_config', 'run_config', 'eval_sets', 'evaluate', 'explicit_attention', 'train_run',
            'attention_mass', 'pattern_similarity', 'describe_weight', 'prune_job', 'task_of', 'compile_cfg',
-           'train_all', 'finetuned', 'revival_grid', 'revived', 'scratch_then_finetune']
+           'train_all', 'ft_items', 'finetuned', 'revival_grid', 'revived', 'scratch_then_finetune']
 
 # %% ../nbs/12_tracr.ipynb #c006
 LETTERS = tuple("abcdefghijklmnopqrstuvwxyz")
@@ -317,13 +317,22 @@ def train_all(store: Store, items: Sequence[tuple[dict, str | None]], processes:
     map_in_processes(_train_job, todo, processes)
     return [store.run(c, par) for c, par in items]
 
-def finetuned(store: Store, p: Mapping[str, Any], program: str) -> dict[tuple[str, float, int], Run]:
-    "{(lr name, C_Tr, seed): FT run} over the profile's LRs, C_Trs and seeds."
+def ft_items(
+    p: Mapping[str, Any],  # tracr profile parameters (their coldness, exactness and noise_std make the start weights)
+    program: str,  # 'counter' | 'max_identifier'
+    cells: Sequence[tuple[str, float]] | None = None,  # (LR name, C_Tr) pairs; None: every LR x every C_Tr of `p`
+) -> dict[tuple[str, float, int], tuple[dict, None]]:
+    "{(LR name, C_Tr, seed): (FT run config, no parent)} for `train_all`, over `cells` and the profile's seeds."
     task = task_of(p, program)
-    keys = [(lr, float(c), s) for lr in p["lrs"] for c in p["c_trs"] for s in p["seeds"]]
-    items = [(run_config("tracr-ft", task, "ft", c, tracr_train_config(p, p["lrs"][lr], s), compile_cfg(p, s)), None)
-             for lr, c, s in keys]
-    return dict(zip(keys, train_all(store, items, p["processes"], p.get("device"))))
+    cells = [(lr, float(c)) for lr in p["lrs"] for c in p["c_trs"]] if cells is None else cells
+    return {(lr, float(c), s): (run_config("tracr-ft", task, "ft", c, tracr_train_config(p, p["lrs"][lr], s),
+                                           compile_cfg(p, s)), None) for lr, c in cells for s in p["seeds"]}
+
+def finetuned(store: Store, p: Mapping[str, Any], program: str,
+              cells: Sequence[tuple[str, float]] | None = None) -> dict[tuple[str, float, int], Run]:
+    "{(LR name, C_Tr, seed): FT run} over `cells` (default: the profile's LRs x C_Trs) and seeds."
+    items = ft_items(p, program, cells)
+    return dict(zip(items, train_all(store, list(items.values()), p["processes"], p.get("device"))))
 
 def revival_grid(p: Mapping[str, Any]) -> list[int]:
     "Log-spaced evaluation steps for revival curves."

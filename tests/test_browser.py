@@ -15,7 +15,7 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 PAGES = {"index.html": 0, "book/runs/data.html": 3, "book/runs/pretrain.html": 2, "book/lib/04_optim.html": 1, "book/lib/05_train.html": 0, "book/lib/06_prune.html": 2, "book/lib/08_plots.html": 7, "book/lib/07_probe.html": 0,
          "book/runs/finetune.html": 2, "book/runs/prune.html": 1, "book/runs/probe.html": 1, "book/runs/reft.html": 1,
          "book/runs/indexer.html": 3, "book/runs/appendix.html": 3, "book/runs/claims.html": 0,
-         "book/runs/tracr_compile.html": 4, "book/runs/tracr_finetune.html": 8, "book/runs/tracr_revival.html": 4,
+         "book/runs/tracr_compile.html": 4, "book/runs/tracr_map.html": 1, "book/runs/tracr_finetune.html": 8, "book/runs/tracr_revival.html": 4,
          "book/lib/11_compiler.html": 0, "book/lib/12_tracr.html": 0,
          "book/runs/stories.html": 4, "book/lib/20_stories.html": 0}  # page -> minimum number of figures
 
