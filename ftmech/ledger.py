@@ -13,12 +13,13 @@ from typing import Any
 from .utils import atomic_write_text
 
 # %% auto #0
-__all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'CLAIMS_V1', 'REVISIONS', 'CLAIMS',
+__all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'V3_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'CLAIMS',
            'PROFILE_ORDER', 'measurement', 'with_levels', 'record', 'load_measurements', 'Claim', 'introduced_by',
            'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds',
            'faster', 'reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of', 'judge',
-           'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions', 'tracr_revisions', 'stories_revisions',
-           'current_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers', 'summary_rows']
+           'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions', 'v3_revisions', 'tracr_revisions',
+           'stories_revisions', 'current_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
+           'summary_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -634,6 +635,40 @@ def pcfg_revisions(v1: Mapping[str, Claim]) -> list[Claim]:
     ]
     return out
 
+# %% ../nbs/19_ledger.ipynb #c016v3b
+V3_COMMIT = ""  # set to the commit that introduced the version-3 criteria
+_R_CARRIER = ("v1 and v2 read block 1, where the compiled Counter counts a; after fine-tuning count(b) can be computed by "
+              "another head (block-1 attention on b stayed near 0 at η_M while the model counted b), so the claim is judged "
+              "at the attention head whose mean-ablation lowers Acc. O_FT(C_Te=0) most (the carrier, found per seed), and "
+              "only when the model counts b")
+
+def _v3(base: Claim, criterion: str, holds: Callable[..., "bool | None"], reason: str,
+        inputs: Mapping[str, str], requires: tuple[str, ...] = ()) -> Claim:
+    "Version 3 of the claim `base` revises (`base` is its latest version)."
+    root = base.revises or base.id
+    return Claim(f"{root}-v3", base.text, base.source, criterion, dict(inputs), holds, version=3, revises=base.id,
+                 reason=reason, introduced=V3_COMMIT, requires=requires)
+
+def v3_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
+    "Version 3: the Tracr attention claims judged at the head that carries count(b) (found by ablation)."
+    carrier = lambda lr, c, what: f"tracr/attn/counter/{lr}/c{c}/carrier/{what}"
+    learns = ("tracr-counter-eta_M-learns-b-v2",)
+    return [
+        _v3(latest["tracr-counter-attention-to-a-persists-v2"],
+            "at the carrier head of the η_M, C_Tr = 0 model: answer-query attention on b > the compiled model's at that "
+            "head + 0.1, and on a >= half the compiled model's (2 SE each; the SE is the spread over seeds); premise: "
+            "tracr-counter-eta_M-learns-b-v2 observed",
+            lambda a, b, a0, b0: all_of(exceeds(b, b0, 0.1), at_least(minus(a, scaled(a0, 0.5)), 0.0)), _R_CARRIER,
+            {"a": carrier("eta_M", 0, "a"), "b": carrier("eta_M", 0, "b"), "a0": carrier("eta_M", 0, "a_compiled"),
+             "b0": carrier("eta_M", 0, "b_compiled")}, learns),
+        _v3(latest["tracr-counter-b-attention-falls-with-correlation-v2"],
+            "at the carrier head of the η_M, C_Tr = 0 model (same seed): attention on b of that model exceeds the η_M, "
+            "C_Tr = 1 model's at the same head (2 SE); premise: tracr-counter-eta_M-learns-b-v2 observed",
+            lambda b1, b0: exceeds(b0, b1), _R_CARRIER,
+            {"b1": carrier("eta_M", 1, "b_at_c0_carrier"), "b0": carrier("eta_M", 0, "b")}, learns),
+    ]
+
+
 # %% ../nbs/19_ledger.ipynb #c016c
 def tracr_revisions(v1: Mapping[str, Claim]) -> list[Claim]:
     "Version 2 of the Tracr claims whose measurements carry noise (the exactness check stays as it was)."
@@ -707,6 +742,7 @@ def stories_revisions(v1: Mapping[str, Claim]) -> list[Claim]:
 CLAIMS_V1: list[Claim] = pcfg_claims() + tracr_claims() + stories_claims()
 _BY_ID = {c.id: c for c in CLAIMS_V1}
 REVISIONS: list[Claim] = pcfg_revisions(_BY_ID) + tracr_revisions(_BY_ID) + stories_revisions(_BY_ID)
+REVISIONS += v3_revisions({c.id: c for c in REVISIONS})
 CLAIMS: list[Claim] = CLAIMS_V1 + REVISIONS  # judged in this order: a premise is judged before the claims that need it
 
 def current_claims(claims: Sequence[Claim] | None = None) -> list[Claim]:
