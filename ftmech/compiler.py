@@ -4,6 +4,7 @@
 
 # %% ../nbs/11_compiler.ipynb #c003
 from __future__ import annotations
+import copy
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -14,49 +15,146 @@ import torch
 
 from .model import ModelConfig, Transformer
 from . import rasp
-from .rasp import (CATEGORICAL, NUMERICAL, Aggregate, Full, Map, RASPExpr, Select, SelectorWidth, SequenceMap,
-                         SOp, evaluate, walk)
+from .rasp import (CATEGORICAL, NUMERICAL, TRUE, Aggregate, ConstantSelector, ConstantSOp, Full,
+                         LinearSequenceMap, Map, RASPExpr, Select, Selector, SelectorAnd, SelectorNot, SelectorOr,
+                         SelectorWidth, SequenceMap, SOp, evaluate, walk)
 
 # %% auto #0
-__all__ = ['MAX_VALUES', 'ONE', 'BOS_FLAG', 'CompileError', 'validate', 'Graph', 'build_graph', 'value_sets', 'allocate_layers',
-           'ResidualSpace', 'residual_space', 'Head', 'MLPPart', 'aggregate_head', 'width_head', 'table_mlp',
-           'discretising_mlp', 'build_parts', 'CompiledModel', 'CompiledOutput', 'assemble', 'compile_rasp',
-           'check_compiled']
+__all__ = ['RESERVED_LABELS', 'MAX_VALUES', 'ONE', 'BOS_FLAG', 'PAD_SCORE', 'CompileError', 'lower', 'validate', 'Graph',
+           'build_graph', 'value_sets', 'allocate_layers', 'ResidualSpace', 'residual_space', 'Head', 'MLPPart',
+           'aggregate_head', 'width_head', 'table_mlp', 'discretising_mlp', 'linear_mlp', 'build_parts',
+           'CompiledModel', 'CompiledOutput', 'assemble', 'compile_rasp', 'check_compiled']
 
 # %% ../nbs/11_compiler.ipynb #c006
-class CompileError(ValueError):
-    "A program (or one of its expressions) the compiler cannot turn into weights."
+class CompileError(ValueError, NotImplementedError):
+    "A program the compiler cannot turn into weights (a NotImplementedError, as in Tracr); `problems` lists every reason."
+    def __init__(self, message: str, problems: Sequence[str] = ()):
+        super().__init__(message)
+        self.problems = list(problems) or [message]
+
+def _problem(expr: RASPExpr, reason: str) -> str:
+    return f"{expr.label} ({type(expr).__name__}): {reason}"
 
 def _fail(expr: RASPExpr, reason: str):
-    raise CompileError(f"{expr.label} ({type(expr).__name__}): {reason}")
+    raise CompileError(_problem(expr, reason))
 
-def validate(program: SOp) -> list[RASPExpr]:
-    "Every expression of `program`, children first, after checking that each one can be compiled."
+RESERVED_LABELS = ("tokens", "indices", "one")  # residual labels of the primitives and the constant dimension
+
+def _rebuild(e: RASPExpr, children: Sequence[RASPExpr]) -> RASPExpr:
+    "A copy of `e` (same id, label and annotations) over new children."
+    new = copy.copy(e)
+    new.annotations = dict(e.annotations)
+    for name, child in zip(e._child_fields, children):
+        setattr(new, name, child)
+    return new
+
+def _negated(sel: Selector) -> Selector:
+    "A lowered selector selecting where `sel` does not (a SelectorNot when it cannot be folded)."
+    if isinstance(sel, Select):
+        return rasp.selector_not(sel)
+    if isinstance(sel, SelectorAnd):
+        return rasp.selector_or(_negated(sel.fst), _negated(sel.snd))
+    if isinstance(sel, SelectorOr):
+        return rasp.selector_and(_negated(sel.fst), _negated(sel.snd))
+    if isinstance(sel, SelectorNot):
+        return sel.inner
+    return SelectorNot(sel)
+
+def _lowered(e: RASPExpr, kids: list[RASPExpr], prims: dict[type, SOp]) -> RASPExpr:
+    "The compiler's version of `e` over its lowered children `kids`."
+    def prim(kind: type) -> SOp:  # the program's one categorical tokens / indices
+        return prims.setdefault(kind, _rebuild(rasp.tokens if kind is rasp._Tokens else rasp.indices, []))
+    if isinstance(e, (rasp._Tokens, rasp._Indices)) and e.encoding == CATEGORICAL:
+        return prim(type(e))
+    if isinstance(e, rasp._Length):
+        new = SelectorWidth(Select(prim(rasp._Tokens), prim(rasp._Tokens), TRUE))
+    elif isinstance(e, ConstantSelector):
+        rows = e.value
+        new = Select(prim(rasp._Indices), prim(rasp._Indices),
+                     lambda k, q: q < len(rows) and k < len(rows) and rows[q][k])
+    elif isinstance(e, SelectorNot):
+        new = _negated(kids[0])
+        if new is getattr(kids[0], "inner", None):
+            return new
+    elif isinstance(e, SelectorAnd):
+        new = rasp.selector_and(*kids)
+    elif isinstance(e, SelectorOr):
+        new = rasp.selector_or(*kids)
+    else:
+        return _rebuild(e, kids)
+    new._label, new.annotations = e.label, dict(e.annotations)
+    return new
+
+def lower(program: SOp) -> SOp:
+    "The compiler's private copy of `program`, in the core language, with a unique label on every expression."
+    prims: dict[type, SOp] = {}
+    done: dict[int, RASPExpr] = {}
+    for e in walk(program):
+        done[id(e)] = _lowered(e, [done[id(c)] for c in e.children], prims)
+    root = done[id(program)]
+    exprs = walk(root)
+    prims = [e for e in exprs if any(e is p for p in prims.values())]
+    rest = [e for e in exprs if e is not root and not isinstance(e, (rasp._Tokens, rasp._Indices))]
+    used, taken = {e.label for e in exprs}, {e.label for e in prims}
+    for e in ([] if any(root is p for p in prims) else [root]) + rest:  # the output keeps its name, then children first
+        if e.label in taken or e.label in RESERVED_LABELS:
+            k = 2
+            while f"{e.label}_{k}" in taken or f"{e.label}_{k}" in used:
+                k += 1
+            e._label = f"{e.label}_{k}"
+        taken.add(e.label)
+    return root
+
+def _selector_problems(sel: Selector) -> list[str]:
+    if isinstance(sel, SelectorOr):
+        return [_problem(sel, "an or of selectors compiles only when both are Selects over the same keys and queries")]
+    if isinstance(sel, SelectorNot):
+        return [_problem(sel, f"the negation of {sel.inner.label!r} cannot be written as Selects and their and")]
+    return []
+
+def _problems(e: RASPExpr) -> list[str]:
+    "Why the lowered expression `e` cannot be compiled (empty: it can)."
+    if isinstance(e, (rasp._Tokens, rasp._Indices)):
+        return [] if e.encoding == CATEGORICAL else [_problem(e, "tokens and indices must be categorical")]
+    if isinstance(e, Select):
+        return [_problem(e, f"its {role} {sop.label!r} are numerical; Select needs categorical keys and queries")
+                for role, sop in (("keys", e.keys), ("queries", e.queries)) if sop.encoding != CATEGORICAL]
+    if isinstance(e, (SelectorAnd, SelectorOr, SelectorNot)):
+        return _selector_problems(e)
+    if isinstance(e, LinearSequenceMap):
+        encs = (e.fst.encoding, e.snd.encoding)
+        if encs == (CATEGORICAL, CATEGORICAL) or encs == (NUMERICAL, NUMERICAL) and e.encoding == NUMERICAL:
+            return []
+        return [_problem(e, f"a LinearSequenceMap needs two numerical inputs and a numerical output, or two "
+                            f"categorical inputs; got {encs[0]} and {encs[1]} inputs, {e.encoding} output")]
+    if isinstance(e, SequenceMap):
+        if NUMERICAL in (e.fst.encoding, e.snd.encoding):
+            return [_problem(e, "SequenceMap needs categorical inputs (a LinearSequenceMap may add numerical ones)")]
+        return []
+    if isinstance(e, Aggregate):
+        out = []
+        if e.encoding != e.sop.encoding:
+            out.append(_problem(e, f"a {e.encoding} Aggregate of the {e.sop.encoding} s-op {e.sop.label!r}; the encodings must match"))
+        if e.encoding == NUMERICAL and e.default != 0:
+            out.append(_problem(e, f"a numerical Aggregate needs default=0 (what attending to BOS gives), got {e.default!r}"))
+        if e.encoding == CATEGORICAL and e.default is not None:
+            out.append(_problem(e, f"a categorical Aggregate needs default=None (no value), got {e.default!r}"))
+        return out
+    if isinstance(e, (Full, ConstantSOp, Map, SelectorWidth)):
+        return []
+    return [_problem(e, f"{type(e).__name__} is not supported")]
+
+def validate(program: SOp  # the program to compile
+             ) -> list[RASPExpr]:
+    "Every expression of `lower(program)`, children first; one CompileError lists every expression it cannot compile."
     if not isinstance(program, SOp):
         raise CompileError(f"the program must be an s-op, got {program!r}")
-    exprs = walk(program)
-    for e in exprs:
-        if isinstance(e, (rasp._Tokens, rasp._Indices)) and e.encoding != CATEGORICAL:
-            _fail(e, "tokens and indices must be categorical")
-        elif isinstance(e, Select):
-            for role, sop in (("keys", e.keys), ("queries", e.queries)):
-                if sop.encoding != CATEGORICAL:
-                    _fail(e, f"its {role} {sop.label!r} are numerical; Select needs categorical keys and queries")
-        elif isinstance(e, SequenceMap) and NUMERICAL in (e.fst.encoding, e.snd.encoding):
-            _fail(e, "SequenceMap needs categorical inputs")
-        elif isinstance(e, Aggregate):
-            if not isinstance(e.selector, Select):
-                _fail(e, f"its selector {e.selector.label!r} is not a Select")
-            if e.encoding != e.sop.encoding:
-                _fail(e, f"a {e.encoding} Aggregate of the {e.sop.encoding} s-op {e.sop.label!r}; the encodings must match")
-            if e.encoding == NUMERICAL and e.default != 0:
-                _fail(e, f"a numerical Aggregate needs default=0 (what attending to BOS gives), got {e.default!r}")
-            if e.encoding == CATEGORICAL and e.default is not None:
-                _fail(e, f"a categorical Aggregate needs default=None (no value), got {e.default!r}")
-        elif isinstance(e, SelectorWidth) and not isinstance(e.selector, Select):
-            _fail(e, f"its selector {e.selector.label!r} is not a Select")
-        elif not isinstance(e, (rasp._Tokens, rasp._Indices, Full, Map, SequenceMap, Select, Aggregate, SelectorWidth)):
-            _fail(e, f"{type(e).__name__} is not supported")
+    exprs = walk(lower(program))
+    problems = [p for e in exprs for p in _problems(e)]
+    if len(problems) == 1:
+        raise CompileError(problems[0], problems)
+    if problems:
+        raise CompileError(f"{len(problems)} expressions cannot be compiled: " + "; ".join(problems), problems)
     return exprs
 
 # %% ../nbs/11_compiler.ipynb #c009
@@ -92,6 +190,13 @@ def _means(values: set, n_max: int) -> set | None:
             return None
     return out
 
+def _linear(e: LinearSequenceMap, xs: set | None, ys: set | None) -> set | None:
+    "Every fst_fac * x + snd_fac * y (6 decimals), or None when an input or the result is too large to enumerate."
+    if xs is None or ys is None or len(xs) * len(ys) > 50 * MAX_VALUES:
+        return None
+    out = {round(e.fst_fac * x + e.snd_fac * y, 6) + 0.0 for x in xs for y in ys}  # + 0.0: no -0.0
+    return out if len(out) <= MAX_VALUES else None
+
 def _apply(expr: RASPExpr, f: Callable, *args):
     try:
         return f(*args)
@@ -108,11 +213,15 @@ def value_sets(graph: Graph, vocab: Sequence[Any], max_seq_len: int) -> dict[str
             out[label] = set(range(max_seq_len))
         elif isinstance(e, Full):
             out[label] = {e.value}
+        elif isinstance(e, ConstantSOp):
+            out[label] = set(e.value[:max_seq_len])
         elif isinstance(e, Map):
             inner = out[e.inner.label]
             if inner is None:
                 _fail(e, f"its input {e.inner.label!r} has more than {MAX_VALUES} possible values")
             out[label] = {_apply(e, e.f, x) for x in inner}
+        elif isinstance(e, LinearSequenceMap) and e.fst.encoding == NUMERICAL:  # validated: all numerical
+            out[label] = _linear(e, out[e.fst.label], out[e.snd.label])
         elif isinstance(e, SequenceMap):
             out[label] = {_apply(e, e.f, x, y) for x in out[e.fst.label] for y in out[e.snd.label]}
         elif isinstance(e, SelectorWidth):
@@ -136,9 +245,9 @@ def allocate_layers(graph: Graph) -> dict[str, int]:
     for label, e in graph.nodes.items():
         deps = [level[c.label] for c in e.children]
         ready = max(deps, default=-1)
-        if isinstance(e, (rasp._Tokens, rasp._Indices, Full)):
+        if isinstance(e, (rasp._Tokens, rasp._Indices, Full, ConstantSOp)):
             level[label] = -1
-        elif isinstance(e, Select):
+        elif isinstance(e, Selector):
             level[label] = ready
         elif isinstance(e, (Map, SequenceMap)):
             level[label] = _next(ready, 1)
@@ -205,17 +314,22 @@ class MLPPart:
     b_in: torch.Tensor
     W_out: torch.Tensor
 
-def _head(space: ResidualSpace, sel: Select, values: Mapping[str, set], bos_score: float, coldness: float,
-          label: str) -> tuple[Head, int]:
-    """Query/key maps scoring 0 where `sel` holds, -coldness where it does not, -bos_score * coldness on BOS.
+PAD_SCORE = 3.0  # with padding, every key but a pad scores this many coldnesses more
+
+def _conjuncts(sel: Selector) -> list[Select]:
+    "The Selects whose and is the lowered selector `sel`."
+    return _conjuncts(sel.fst) + _conjuncts(sel.snd) if isinstance(sel, SelectorAnd) else [sel]
+
+def _select_rows(space: ResidualSpace, sel: Select, values: Mapping[str, set], coldness: float
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Query and key rows q, k [n_key_values, d_model] scoring 0 where `sel` holds and -coldness where it does not.
 
     Each key value's row is written with whichever is sparser, `-c + c [pred]` (via `one`) or `-c [not pred]`:
     noise on the residual reaches the score through every nonzero query weight, and SelectorWidth needs selected
     keys and BOS to score the same. A query at the BOS position scores every other key -coldness."""
     d = len(space.labels)
     keys, queries = _sorted(values[sel.keys.label]), _sorted(values[sel.queries.label])
-    n = len(keys) + 1  # one head dimension per key value, plus BOS
-    q, k = torch.zeros(n, d), torch.zeros(n, d)
+    q, k = torch.zeros(len(keys), d), torch.zeros(len(keys), d)
     for j, kv in enumerate(keys):
         k[j, space.dim(sel.keys.label, kv)] = 1.0
         holds = [qv for qv in queries if sel.predicate(kv, qv)]
@@ -228,13 +342,29 @@ def _head(space: ResidualSpace, sel: Select, values: Mapping[str, set], bos_scor
             for qv in queries:
                 if qv not in holds:
                     q[j, space.dim(sel.queries.label, qv)] = -coldness
-    k[n - 1, space.dim(*BOS_FLAG)] = 1.0
-    q[n - 1, space.dim(*ONE)] = -bos_score * coldness
-    return Head(label, q, k, torch.zeros(0, d), torch.zeros(d, 0)), n
+    return q, k
 
-def aggregate_head(space: ResidualSpace, e: Aggregate, values: Mapping[str, set], coldness: float) -> Head:
+def _head(space: ResidualSpace, sel: Selector, values: Mapping[str, set], bos_score: float, coldness: float,
+          label: str, pad: bool = False) -> tuple[Head, int]:
+    """Query/key maps scoring 0 where `sel` holds, -coldness per failed Select where it does not, -bos_score *
+    coldness on BOS; with `pad`, a last row lifts every key that has `one` (all but pads) by PAD_SCORE * coldness."""
+    d = len(space.labels)
+    rows = [_select_rows(space, s, values, coldness) for s in _conjuncts(sel)]
+    bos_q, bos_k = torch.zeros(1, d), torch.zeros(1, d)
+    bos_k[0, space.dim(*BOS_FLAG)] = 1.0
+    bos_q[0, space.dim(*ONE)] = -bos_score * coldness
+    rows.append((bos_q, bos_k))
+    if pad:
+        pad_q, pad_k = torch.zeros(1, d), torch.zeros(1, d)
+        pad_q[0, space.dim(*ONE)], pad_k[0, space.dim(*ONE)] = PAD_SCORE * coldness, 1.0
+        rows.append((pad_q, pad_k))
+    q, k = torch.cat([r[0] for r in rows]), torch.cat([r[1] for r in rows])  # [d_head, d_model]
+    return Head(label, q, k, torch.zeros(0, d), torch.zeros(d, 0)), q.shape[0]
+
+def aggregate_head(space: ResidualSpace, e: Aggregate, values: Mapping[str, set], coldness: float,
+                   pad: bool = False) -> Head:
     "The head of an Aggregate: attend to the selected keys (BOS when none), copy their value into the output."
-    head, _ = _head(space, e.selector, values, 0.5, coldness, e.label)
+    head, _ = _head(space, e.selector, values, 0.5, coldness, e.label, pad)
     d = len(space.labels)
     src = [(e.sop.label, None)] if e.encoding == NUMERICAL else [(e.sop.label, v) for v in _sorted(values[e.sop.label])]
     dst = [(e.label, None)] if e.encoding == NUMERICAL else [(e.label, v) for v in _sorted(values[e.sop.label])]
@@ -244,9 +374,10 @@ def aggregate_head(space: ResidualSpace, e: Aggregate, values: Mapping[str, set]
         head.o[space.dim(*t), i] = 1.0
     return head
 
-def width_head(space: ResidualSpace, e: SelectorWidth, values: Mapping[str, set], coldness: float) -> Head:
+def width_head(space: ResidualSpace, e: SelectorWidth, values: Mapping[str, set], coldness: float,
+               pad: bool = False) -> Head:
     "The head of a SelectorWidth: BOS scores like a selected key, so the BOS flag's weight is 1/(width+1)."
-    head, _ = _head(space, e.selector, values, 0.0, coldness, e.label)
+    head, _ = _head(space, e.selector, values, 0.0, coldness, e.label, pad)
     d = len(space.labels)
     head.v, head.o = torch.zeros(1, d), torch.zeros(d, 1)
     head.v[0, space.dim(*BOS_FLAG)] = 1.0
@@ -279,40 +410,52 @@ def discretising_mlp(space: ResidualSpace, e: SOp, source: tuple, xs: Sequence[f
                      exactness: float, at_bos: float = 0.0) -> MLPPart:
     """out(x) = f(x_n) - sum_i down_i(x) (f(x_i) - f(x_i-1)), down_i falling from 1 to 0 across the midpoint of gap i.
 
-    Each down_i is a pair of ReLUs whose ramp spans 1/exactness of its gap, so every known value is read exactly.
+    Only the gaps where f changes get a step. Each down_i is a pair of ReLUs whose ramp spans 1/exactness of its gap, so every known value is read exactly.
     down_i's units are 0 for x above its midpoint: only the few steps above x are active, which keeps hidden
     activations small. `at_bos` is the input's value at the BOS position: units that would be on there get just
     enough of the BOS flag to switch them off (a large multiple of the flag would amplify any noise on it)."""
     d = len(space.labels)
     xs = sorted(float(x) for x in xs)
     outs = [_write(space, e, _apply(e, f, x)) for x in xs]
-    n = 2 * (len(xs) - 1) + 1
+    steps = [i for i in range(1, len(xs)) if not torch.equal(outs[i], outs[i - 1])]  # gaps where f changes
+    n = 2 * len(steps) + 1
     W_in, b_in, W_out = torch.zeros(n, d), torch.zeros(n), torch.zeros(d, n)
     W_in[0, space.dim(*ONE)], W_in[0, space.dim(*BOS_FLAG)] = 1.0, -1.0  # 1 except at BOS: carries f(x_n)
     W_out[:, 0] = outs[-1]
-    for i in range(1, len(xs)):
+    for s, i in enumerate(steps, 1):
         slope = exactness / (xs[i] - xs[i - 1])
         mid = (xs[i] + xs[i - 1]) / 2
         off = max(0.0, slope * (mid - at_bos) + 1.5)  # the upper unit's value at BOS, plus a margin
-        for j, shift in ((2 * i - 1, 0.5), (2 * i, -0.5)):  # relu(s(m-x)+.5) - relu(s(m-x)-.5): 1 -> 0 around m
+        for j, shift in ((2 * s - 1, 0.5), (2 * s, -0.5)):  # relu(s(m-x)+.5) - relu(s(m-x)-.5): 1 -> 0 around m
             W_in[j, space.dim(*source)] = -slope
             if off > 1.5:
                 W_in[j, space.dim(*BOS_FLAG)] = -off
             b_in[j] = slope * mid + shift
-        W_out[:, 2 * i - 1] = -(outs[i] - outs[i - 1])
-        W_out[:, 2 * i] = outs[i] - outs[i - 1]
+        W_out[:, 2 * s - 1] = -(outs[i] - outs[i - 1])
+        W_out[:, 2 * s] = outs[i] - outs[i - 1]
+    return MLPPart(e.label, W_in, b_in, W_out)
+
+def linear_mlp(space: ResidualSpace, e: LinearSequenceMap, values: Mapping[str, set | None]) -> MLPPart:
+    "fst_fac * x + snd_fac * y of two numerical inputs as relu(x) - relu(-x) per input (one unit if x keeps its sign)."
+    d = len(space.labels)
+    units = [(sop.label, sign, fac) for sop, fac in ((e.fst, e.fst_fac), (e.snd, e.snd_fac)) for sign in (1.0, -1.0)
+             if fac != 0 and (values[sop.label] is None or any(sign * v > 0 for v in values[sop.label]))]
+    W_in, b_in, W_out = torch.zeros(len(units), d), torch.zeros(len(units)), torch.zeros(d, len(units))
+    for h, (label, sign, fac) in enumerate(units):
+        W_in[h, space.dim(label)] = sign
+        W_out[space.dim(e.label), h] = sign * fac
     return MLPPart(e.label, W_in, b_in, W_out)
 
 # %% ../nbs/11_compiler.ipynb #c025
 def build_parts(graph: Graph, values: Mapping[str, set | None], levels: Mapping[str, int], space: ResidualSpace,
-                coldness: float, exactness: float) -> dict[int, list[Head | MLPPart]]:
-    "{sub-layer: heads (even) or MLP parts (odd)}."
+                coldness: float, exactness: float, pad: bool = False) -> dict[int, list[Head | MLPPart]]:
+    "{sub-layer: heads (even) or MLP parts (odd)}; `pad`: heads ignore pad keys."
     parts: dict[int, list] = {}
     for label, e in graph.nodes.items():
         if isinstance(e, Aggregate):
-            parts.setdefault(levels[label], []).append(aggregate_head(space, e, values, coldness))
+            parts.setdefault(levels[label], []).append(aggregate_head(space, e, values, coldness, pad))
         elif isinstance(e, SelectorWidth):
-            parts.setdefault(levels[label] - 1, []).append(width_head(space, e, values, coldness))
+            parts.setdefault(levels[label] - 1, []).append(width_head(space, e, values, coldness, pad))
             xs = [1.0 / (w + 1) for w in sorted(values[label])]
             parts.setdefault(levels[label], []).append(
                 discretising_mlp(space, e, (label, "width-attn"), xs, lambda x: round(1 / x - 1), exactness, at_bos=1.0))
@@ -321,6 +464,8 @@ def build_parts(graph: Graph, values: Mapping[str, set | None], levels: Mapping[
                 discretising_mlp(space, e, (e.inner.label, None), values[e.inner.label], e.f, exactness))
         elif isinstance(e, Map):
             parts.setdefault(levels[label], []).append(table_mlp(space, e, [e.inner], e.f, values))
+        elif isinstance(e, LinearSequenceMap) and e.fst.encoding == NUMERICAL:  # validated: all numerical
+            parts.setdefault(levels[label], []).append(linear_mlp(space, e, values))
         elif isinstance(e, SequenceMap):
             parts.setdefault(levels[label], []).append(table_mlp(space, e, [e.fst, e.snd], e.f, values))
     return parts
@@ -336,9 +481,17 @@ class CompiledModel:
     residual_labels: list[str]
     layout: dict[str, str]  # s-op -> where it is computed, e.g. 'block 1 attention'
     max_seq_len: int
+    pad: str | None = None  # the padding token (id len(vocab) + 1); None: compiled without padding
+
+    def _length(self, body: Sequence[Any]) -> int:
+        "The input tokens of `body` (an input after BOS) before its padding."
+        n = next((i for i, t in enumerate(body) if self.pad is not None and t == self.pad), len(body))
+        if any(t != self.pad for t in body[n:]):
+            raise ValueError(f"padding {self.pad!r} may only end an input, got {list(body)!r}")
+        return n
 
     def encode(self, inputs: Sequence[Sequence[Any]]) -> torch.Tensor:
-        "Token ids [batch, pos] of sequences that start with the BOS token (all of one length)."
+        "Token ids [batch, pos] of sequences that start with the BOS token; shorter ones are padded with `pad`."
         ids = {t: i for i, t in enumerate([self.bos, *self.vocab])}
         rows = []
         for seq in inputs:
@@ -347,32 +500,49 @@ class CompiledModel:
                 raise ValueError(f"a compiled model's input starts with {self.bos!r}, got {seq[:1]!r}")
             if len(seq) - 1 > self.max_seq_len:
                 raise ValueError(f"input of {len(seq) - 1} tokens exceeds max_seq_len = {self.max_seq_len}")
-            bad = [t for t in seq[1:] if t not in ids or t == self.bos]
+            n = self._length(seq[1:])
+            bad = [t for t in seq[1:n + 1] if t not in ids or t == self.bos]
             if bad:
                 raise ValueError(f"unknown tokens {bad[:5]}; the vocabulary is {self.vocab}")
-            rows.append([ids[t] for t in seq])
-        if len({len(r) for r in rows}) > 1:
-            raise ValueError("inputs of one batch must have one length (the compiled model has no padding)")
+            rows.append([ids[t] for t in seq[:n + 1]] + [len(self.vocab) + 1] * (len(seq) - 1 - n))
+        width = max((len(r) for r in rows), default=0)
+        if any(len(r) != width for r in rows):
+            if self.pad is None:
+                raise ValueError("inputs of one batch must have one length; compile with compiler_pad=... to pad "
+                                 f"shorter ones (got lengths {sorted({len(r) - 1 for r in rows})})")
+            rows = [r + [len(self.vocab) + 1] * (width - len(r)) for r in rows]
         return torch.tensor(rows, dtype=torch.long)
 
-    def decode(self, logits: torch.Tensor) -> list[list[Any]]:
-        "Per position: the output value (categorical: the largest logit, None when no logit reaches 0.5)."
+    def decode(self, logits: torch.Tensor, lengths: Sequence[int] | None = None) -> list[list[Any]]:
+        """Per position: the output value (categorical: the largest logit, None when no logit reaches 0.5).
+
+        `lengths`: the input tokens of every row (BOS excluded); later positions decode as the pad token."""
         out = []
-        for row in logits.detach().float():  # [pos, n_out]
+        for r, row in enumerate(logits.detach().float()):  # [pos, n_out]
             if self.output_values is None:
                 vals = [float(x) for x in row[:, 0]]
             else:
                 best, idx = row.max(-1)
                 vals = [self.output_values[i] if b >= 0.5 else None for b, i in zip(best.tolist(), idx.tolist())]
+            if lengths is not None:
+                vals = vals[:lengths[r] + 1] + [self.pad] * (len(vals) - 1 - lengths[r])
             out.append([self.bos] + vals[1:])
         return out
 
     @torch.no_grad()
     def apply(self, seq: Sequence[Any]) -> "CompiledOutput":
-        "Run one input (BOS first); `.decoded` is the program's output per position, position 0 = BOS."
+        "Run one input (BOS first, may end in pads); `.decoded` is the output per position, position 0 = BOS."
         tokens = self.encode([seq]).to(self.model.device)
         logits = self.model(tokens)
-        return CompiledOutput(self.decode(logits)[0], logits[0])
+        return CompiledOutput(self.decode(logits, [self._length(list(seq)[1:])])[0], logits[0])
+
+    @torch.no_grad()
+    def apply_batch(self, inputs: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        "Run inputs of any lengths (BOS first) as one batch, padded with `pad`; each output is as long as its input."
+        inputs = [list(s) for s in inputs]
+        logits = self.model(self.encode(inputs).to(self.model.device))  # [batch, pos, n_out]
+        decoded = self.decode(logits, [self._length(s[1:]) for s in inputs])
+        return [row[:len(s)] for row, s in zip(decoded, inputs)]
 
 @dataclass
 class CompiledOutput:
@@ -380,8 +550,9 @@ class CompiledOutput:
     logits: torch.Tensor  # [pos, n_out]
 
 def assemble(graph: Graph, values: Mapping[str, set | None], levels: Mapping[str, int], space: ResidualSpace,
-             parts: Mapping[int, list], vocab: Sequence[Any], max_seq_len: int, bos: str, causal: bool) -> CompiledModel:
-    "Pack heads and MLP parts into a Transformer and set its embeddings and unembedding."
+             parts: Mapping[int, list], vocab: Sequence[Any], max_seq_len: int, bos: str, causal: bool,
+             pad: str | None = None) -> CompiledModel:
+    "Pack heads and MLP parts into a Transformer and set its embeddings (a pad token embeds to 0) and unembedding."
     d = len(space.labels)
     n_blocks = max(1, max(levels.values()) // 2 + 1)
     heads = [parts.get(2 * b, []) for b in range(n_blocks)]
@@ -391,7 +562,7 @@ def assemble(graph: Graph, values: Mapping[str, set | None], levels: Mapping[str
     d_mlp = max([1] + [sum(p.W_in.shape[0] for p in ps) for ps in mlps])
     out = graph.nodes[graph.output]
     out_values = None if out.encoding == NUMERICAL else _sorted(values[out.label])
-    cfg = ModelConfig(vocab_size=len(vocab) + 1, n_ctx=max_seq_len + 1, d_model=d, n_layers=n_blocks, n_heads=n_heads,
+    cfg = ModelConfig(vocab_size=len(vocab) + 1 + (pad is not None), n_ctx=max_seq_len + 1, d_model=d, n_layers=n_blocks, n_heads=n_heads,
                       d_head=d_head, d_mlp=d_mlp, norm="none", pos="learned", act="relu", bias=True, causal=causal,
                       d_vocab_out=1 if out_values is None else len(out_values))
     model = Transformer(cfg)
@@ -414,7 +585,8 @@ def assemble(graph: Graph, values: Mapping[str, set | None], levels: Mapping[str
                 mlp.W_in.weight[row:row + n], mlp.W_in.bias[row:row + n] = p.W_in, p.b_in
                 mlp.W_out.weight[:, row:row + n] = p.W_out
                 row += n
-        model.embed[:, space.dim(*ONE)] = 1.0
+        real = len(vocab) + 1  # BOS and the vocabulary; a pad token (the last id) keeps an all-zero embedding
+        model.embed[:real, space.dim(*ONE)] = 1.0
         model.embed[0, space.dim(*BOS_FLAG)] = 1.0
         for i, t in enumerate(vocab):
             if space.has("tokens", t):
@@ -424,7 +596,10 @@ def assemble(graph: Graph, values: Mapping[str, set | None], levels: Mapping[str
                 model.pos_embed[p + 1, space.dim("indices", p)] = 1.0
         for label, e in graph.nodes.items():
             if isinstance(e, Full):
-                model.embed[:] += _write(space, e, e.value)
+                model.embed[:real] += _write(space, e, e.value)
+            elif isinstance(e, ConstantSOp):
+                for p, v in enumerate(e.value[:max_seq_len]):
+                    model.pos_embed[p + 1] += _write(space, e, v)
         if out_values is None:
             model.unembed.weight[0, space.dim(out.label)] = 1.0
         else:
@@ -437,17 +612,26 @@ def assemble(graph: Graph, values: Mapping[str, set | None], levels: Mapping[str
             return f"block {s // 2} attention + MLP"
         return f"block {s // 2} {'attention' if s % 2 == 0 else 'MLP'}"
     layout = {l: where(l, s) for l, s in levels.items() if isinstance(graph.nodes[l], SOp)}
-    return CompiledModel(model.eval(), list(vocab), bos, out_values, list(space.labels), layout, max_seq_len)
+    return CompiledModel(model.eval(), list(vocab), bos, out_values, list(space.labels), layout, max_seq_len, pad)
 
 # %% ../nbs/11_compiler.ipynb #c031
-def compile_rasp(program: SOp, vocab: Sequence[Any], max_seq_len: int, compiler_bos: str = "BOS",
-                 causal: bool = False, mlp_exactness: float = 100, softmax_coldness: float = 100) -> CompiledModel:
+def compile_rasp(program: SOp,  # the RASP program (its output s-op)
+                 vocab: Sequence[Any],  # the input tokens
+                 max_seq_len: int,  # the longest input (BOS excluded)
+                 compiler_bos: str = "BOS",  # the token every input starts with
+                 causal: bool = False,  # a causally masked model (a query sees only the keys up to itself)
+                 mlp_exactness: float = 100,  # discretising MLPs: how steep a step is, relative to its gap
+                 softmax_coldness: float = 100,  # heads: the score gap between selected and other keys
+                 compiler_pad: str | None = None  # a padding token for shorter inputs in a batch (None: no padding)
+                 ) -> CompiledModel:
     "Compile `program` for inputs of up to `max_seq_len` tokens from `vocab`; `.apply([compiler_bos, *input])` runs it."
     vocab = list(vocab)
     if not vocab or len(set(vocab)) != len(vocab):
         raise ValueError(f"vocab must be non-empty without repeats, got {vocab}")
     if compiler_bos in vocab:
         raise ValueError(f"the BOS token {compiler_bos!r} may not be in the vocabulary {vocab}")
+    if compiler_pad is not None and (compiler_pad in vocab or compiler_pad == compiler_bos):
+        raise ValueError(f"the pad token {compiler_pad!r} may be neither in the vocabulary {vocab} nor the BOS token")
     if not isinstance(max_seq_len, int) or max_seq_len < 1:
         raise ValueError(f"max_seq_len must be a positive integer, got {max_seq_len!r}")
     if not mlp_exactness > 1 or not softmax_coldness > 0:
@@ -456,19 +640,26 @@ def compile_rasp(program: SOp, vocab: Sequence[Any], max_seq_len: int, compiler_
     values = value_sets(graph, vocab, max_seq_len)
     levels = allocate_layers(graph)
     space = residual_space(graph, values)
-    parts = build_parts(graph, values, levels, space, softmax_coldness, mlp_exactness)
-    return assemble(graph, values, levels, space, parts, vocab, max_seq_len, compiler_bos, causal)
+    parts = build_parts(graph, values, levels, space, softmax_coldness, mlp_exactness, compiler_pad is not None)
+    return assemble(graph, values, levels, space, parts, vocab, max_seq_len, compiler_bos, causal, compiler_pad)
 
 # %% ../nbs/11_compiler.ipynb #c034
-def check_compiled(program: SOp, vocab: Sequence[Any], max_seq_len: int, causal: bool = False,
-                   distinct: bool = False, tol: float = 1e-3, **compile_kw) -> tuple[int, list[tuple]]:
+def check_compiled(program: SOp,  # the program to compile and check
+                   vocab: Sequence[Any],  # the input tokens
+                   max_seq_len: int,  # every input of 1..max_seq_len tokens is checked
+                   causal: bool = False,  # compile and evaluate causally
+                   distinct: bool = False,  # only inputs without repeated tokens
+                   tol: float = 1e-3,  # numerical outputs: the largest accepted error
+                   **compile_kw  # more `compile_rasp` arguments; with compiler_pad, all inputs run as one padded batch
+                   ) -> tuple[int, list[tuple]]:
     "Compile and compare with `evaluate` on every input up to max_seq_len: (positions checked, mismatches)."
     m = compile_rasp(program, vocab, max_seq_len, causal=causal, **compile_kw)
+    by_length = [list(itertools.permutations(vocab, n) if distinct else itertools.product(vocab, repeat=n))
+                 for n in range(1, max_seq_len + 1)]
+    batches = [[s for seqs in by_length for s in seqs]] if m.pad is not None else by_length
     checked, bad = 0, []
-    for n in range(1, max_seq_len + 1):
-        seqs = list(itertools.permutations(vocab, n) if distinct else itertools.product(vocab, repeat=n))
-        with torch.no_grad():
-            decoded = m.decode(m.model(m.encode([[m.bos, *s] for s in seqs])))
+    for seqs in batches:
+        decoded = m.apply_batch([[m.bos, *s] for s in seqs])
         for s, dec in zip(seqs, decoded):
             for ref, got in zip(evaluate(program, list(s), causal=causal), dec[1:]):
                 if ref is None and program.encoding == CATEGORICAL:

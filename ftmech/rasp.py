@@ -4,16 +4,23 @@
 
 # %% ../nbs/10_rasp.ipynb #c003
 from __future__ import annotations
+import copy
 import enum
+import functools
 import itertools
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
 # %% auto #0
-__all__ = ['EQ', 'LT', 'LEQ', 'GT', 'GEQ', 'NEQ', 'TRUE', 'FALSE', 'CATEGORICAL', 'NUMERICAL', 'tokens', 'indices', 'ConstantSOp',
-           'Comparison', 'RASPExpr', 'SOp', 'numerical', 'categorical', 'Map', 'SequenceMap', 'Full', 'Selector',
-           'Select', 'Aggregate', 'SelectorWidth', 'walk', 'evaluate', 'make_length', 'make_counter',
-           'make_max_identifier', 'make_histogram', 'make_count', 'make_frac_prevs', 'make_sort_unique']
+__all__ = ['EQ', 'LT', 'LEQ', 'GT', 'GEQ', 'NEQ', 'TRUE', 'FALSE', 'CATEGORICAL', 'NUMERICAL', 'tokens', 'indices', 'length',
+           'Comparison', 'RASPExpr', 'SOp', 'numerical', 'categorical', 'Map', 'SequenceMap', 'LinearSequenceMap',
+           'Full', 'ConstantSOp', 'Selector', 'Select', 'ConstantSelector', 'SelectorAnd', 'SelectorOr', 'SelectorNot',
+           'Aggregate', 'SelectorWidth', 'walk', 'evaluate', 'selector_and', 'selector_or', 'selector_not',
+           'make_length', 'make_counter', 'make_max_identifier', 'make_histogram', 'make_count', 'make_frac_prevs',
+           'make_sort_unique', 'make_hist', 'make_reverse', 'make_pair_balance', 'make_shuffle_dyck',
+           'make_shuffle_dyck2', 'make_sort', 'make_sort_freq', 'shift_by', 'detect_pattern', 'make_count_less_freq',
+           'make_nary_sequencemap']
 
 # %% ../nbs/10_rasp.ipynb #c006
 class Comparison(enum.Enum):
@@ -49,6 +56,8 @@ _ids = itertools.count()
 
 class RASPExpr:
     "Base class of s-ops and selectors."
+    _child_fields: tuple[str, ...] = ()  # the attributes that hold the children, in order
+
     def __init__(self):
         self._id = next(_ids)
         self._label: str | None = None
@@ -58,39 +67,53 @@ class RASPExpr:
     def label(self) -> str:
         return self._label or f"{type(self).__name__.lower()}_{self._id}"
 
+    def copy(self) -> "RASPExpr":
+        "A shallow copy with its own id and annotations (the children are shared)."
+        new = copy.copy(self)
+        new._id, new.annotations = next(_ids), dict(self.annotations)
+        return new
+
     def named(self, name: str) -> "RASPExpr":
-        "Give the expression a readable label (used in residual-stream labels and error messages)."
+        "A copy labelled `name` (residual-stream labels, error messages); the original keeps its label."
         if not isinstance(name, str) or not name:
             raise ValueError(f"a name must be a non-empty string, got {name!r}")
-        self._label = name
-        return self
+        new = self.copy()
+        new._label = name
+        return new
 
     @property
     def children(self) -> list["RASPExpr"]:
-        return []
+        return [getattr(self, f) for f in self._child_fields]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.label!r})"
 
 class SOp(RASPExpr):
-    "A sequence operation: one value per position."
+    "A sequence operation: one value per position; `sop(xs)` evaluates it, operators build Maps (`tokens == 'a'`)."
+    __hash__ = RASPExpr.__hash__  # `==` builds an s-op, so hashing stays by identity
+
     @property
     def encoding(self) -> str:
         return self.annotations.get("encoding", CATEGORICAL)
 
+    def __call__(self, xs: Sequence[Any]) -> list[Any]:
+        "The value at each position of the input `xs` (`evaluate(self, xs)`)."
+        return evaluate(self, xs)
+
 def numerical(sop: SOp) -> SOp:
-    "Mark `sop` as numerically encoded (its value in one residual dimension)."
+    "A copy of `sop` marked numerically encoded (its value in one residual dimension)."
     return _annotate(sop, NUMERICAL)
 
 def categorical(sop: SOp) -> SOp:
-    "Mark `sop` as categorically encoded (one residual dimension per value; the default)."
+    "A copy of `sop` marked categorically encoded (one residual dimension per value; the default)."
     return _annotate(sop, CATEGORICAL)
 
 def _annotate(sop: SOp, encoding: str) -> SOp:
     if not isinstance(sop, SOp):
         raise TypeError(f"encodings apply to s-ops, got {sop!r}")
-    sop.annotations["encoding"] = encoding
-    return sop
+    new = sop.copy()
+    new.annotations["encoding"] = encoding
+    return new
 
 class _Tokens(SOp):
     "The input tokens."
@@ -104,42 +127,53 @@ class _Indices(SOp):
     def label(self) -> str:
         return "indices"
 
-tokens, indices = _Tokens(), _Indices()
+class _Length(SOp):
+    "The input length at every position (causal evaluation: the length of the prefix up to the position)."
+    @property
+    def label(self) -> str:
+        return "length"
+
+tokens, indices, length = _Tokens(), _Indices(), _Length()
 
 # %% ../nbs/10_rasp.ipynb #c011
 def _need(value, kind, what: str, where: str):
     if not isinstance(value, kind):
         raise TypeError(f"{where}: {what} must be {kind.__name__ if isinstance(kind, type) else kind}, got {value!r}")
 
+def _need_function(f, what: str, where: str):
+    if not callable(f) or isinstance(f, RASPExpr):
+        raise TypeError(f"{where}: {what} must be a function (not a RASP expression), got {f!r}")
+
 class Map(SOp):
     "f(x) at every position of `inner`; nested Maps are fused into one (simplify=True), as in Tracr."
+    _child_fields = ("inner",)
     def __init__(self, f: Callable[[Any], Any], inner: SOp, simplify: bool = True):
         super().__init__()
         _need(inner, SOp, "the input", "Map")
-        if not callable(f):
-            raise TypeError(f"Map: f must be callable, got {f!r}")
+        _need_function(f, "f", "Map")
         if simplify and isinstance(inner, Map):
             g, inner = inner.f, inner.inner
             f = (lambda f0, g0: lambda x: f0(g0(x)))(f, g)
         self.f, self.inner = f, inner
 
-    @property
-    def children(self):
-        return [self.inner]
-
 class SequenceMap(SOp):
     "f(x, y) at every position, x from `fst` and y from `snd`."
+    _child_fields = ("fst", "snd")
     def __init__(self, f: Callable[[Any, Any], Any], fst: SOp, snd: SOp):
         super().__init__()
         _need(fst, SOp, "fst", "SequenceMap")
         _need(snd, SOp, "snd", "SequenceMap")
-        if not callable(f):
-            raise TypeError(f"SequenceMap: f must be callable, got {f!r}")
+        _need_function(f, "f", "SequenceMap")
         self.f, self.fst, self.snd = f, fst, snd
 
-    @property
-    def children(self):
-        return [self.fst, self.snd]
+class LinearSequenceMap(SequenceMap):
+    "fst_fac * x + snd_fac * y at every position; unlike other SequenceMaps it compiles with numerical inputs."
+    def __init__(self, fst: SOp, snd: SOp, fst_fac: float, snd_fac: float):
+        for what, fac in (("fst_fac", fst_fac), ("snd_fac", snd_fac)):
+            if isinstance(fac, bool) or not isinstance(fac, (int, float)):
+                raise TypeError(f"LinearSequenceMap: {what} must be a number, got {fac!r}")
+        super().__init__(lambda x, y: fst_fac * x + snd_fac * y, fst, snd)
+        self.fst_fac, self.snd_fac = fst_fac, snd_fac
 
 class Full(SOp):
     "The same value at every position."
@@ -147,47 +181,102 @@ class Full(SOp):
         super().__init__()
         self.value = value
 
-ConstantSOp = Full
+    @property
+    def fill(self) -> Any:  # Tracr's name
+        return self.value
+
+class ConstantSOp(SOp):
+    "Given values, `value[i]` at index i; `check_length`: evaluating on an input of another length is an error."
+    def __init__(self, value: Sequence[Any], check_length: bool = True):
+        super().__init__()
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise TypeError(f"ConstantSOp: value must be a list of per-position values, got {value!r} "
+                            "(Full(v) puts one value at every position)")
+        self.value, self.check_length = list(value), bool(check_length)
 
 class Selector(RASPExpr):
-    "Which key positions each query position attends to."
+    "Which key positions each query position attends to; `sel(xs)` evaluates it, `&`, `|`, `~` combine selectors."
+    def __call__(self, xs: Sequence[Any]) -> list[list[bool]]:
+        "The selection matrix [query][key] on the input `xs`."
+        return _values(self, xs, False)[id(self)]
+
+    def __and__(self, other: "Selector") -> "Selector":
+        return selector_and(self, other)
+
+    def __rand__(self, other: "Selector") -> "Selector":
+        return selector_and(other, self)
+
+    def __or__(self, other: "Selector") -> "Selector":
+        return selector_or(self, other)
+
+    def __ror__(self, other: "Selector") -> "Selector":
+        return selector_or(other, self)
+
+    def __invert__(self) -> "Selector":
+        return selector_not(self)
 
 class Select(Selector):
     "Query q selects key k when predicate(keys[k], queries[q])."
+    _child_fields = ("keys", "queries")
     def __init__(self, keys: SOp, queries: SOp, predicate: Comparison | Callable[[Any, Any], bool]):
         super().__init__()
         _need(keys, SOp, "keys", "Select")
         _need(queries, SOp, "queries", "Select")
-        if not callable(predicate):
+        if not callable(predicate) or isinstance(predicate, RASPExpr):
             raise TypeError(f"Select: predicate must be a Comparison or a callable (key, query) -> bool, got {predicate!r}")
         self.keys, self.queries, self.predicate = keys, queries, predicate
 
-    @property
-    def children(self):
-        return [self.keys, self.queries]
+class ConstantSelector(Selector):
+    "A given selection matrix value[query][key] (square); `check_length`: other input lengths are an error."
+    def __init__(self, value: Sequence[Sequence[bool]], check_length: bool = True):
+        super().__init__()
+        rows = [list(r) for r in value] if isinstance(value, Sequence) and all(isinstance(r, Sequence) for r in value) else None
+        if not rows or any(len(r) != len(rows) or not all(isinstance(x, bool) for x in r) for r in rows):
+            raise TypeError(f"ConstantSelector: value must be a non-empty square [query][key] matrix of booleans, got {value!r}")
+        self.value, self.check_length = rows, bool(check_length)
+
+class SelectorAnd(Selector):
+    "Selects where both `fst` and `snd` select."
+    _child_fields = ("fst", "snd")
+    def __init__(self, fst: Selector, snd: Selector):
+        super().__init__()
+        _need(fst, Selector, "fst", "SelectorAnd")
+        _need(snd, Selector, "snd", "SelectorAnd")
+        self.fst, self.snd = fst, snd
+
+class SelectorOr(Selector):
+    "Selects where `fst` or `snd` selects."
+    _child_fields = ("fst", "snd")
+    def __init__(self, fst: Selector, snd: Selector):
+        super().__init__()
+        _need(fst, Selector, "fst", "SelectorOr")
+        _need(snd, Selector, "snd", "SelectorOr")
+        self.fst, self.snd = fst, snd
+
+class SelectorNot(Selector):
+    "Selects where `inner` does not."
+    _child_fields = ("inner",)
+    def __init__(self, inner: Selector):
+        super().__init__()
+        _need(inner, Selector, "inner", "SelectorNot")
+        self.inner = inner
 
 class Aggregate(SOp):
     "Mean of `sop` over the selected keys (categorical: the selected value); `default` where nothing is selected."
+    _child_fields = ("selector", "sop")
     def __init__(self, selector: Selector, sop: SOp, default: Any = None):
         super().__init__()
         _need(selector, Selector, "selector", "Aggregate")
         _need(sop, SOp, "sop", "Aggregate")
         self.selector, self.sop, self.default = selector, sop, default
 
-    @property
-    def children(self):
-        return [self.selector, self.sop]
-
 class SelectorWidth(SOp):
     "How many keys each query selects."
+    _child_fields = ("selector",)
     def __init__(self, selector: Selector):
         super().__init__()
         _need(selector, Selector, "selector", "SelectorWidth")
         self.selector = selector
-
-    @property
-    def children(self):
-        return [self.selector]
 
 # %% ../nbs/10_rasp.ipynb #c014
 def walk(program: RASPExpr) -> list[RASPExpr]:
@@ -205,36 +294,58 @@ def walk(program: RASPExpr) -> list[RASPExpr]:
 def _mean(values: Sequence[Any]) -> Any:
     return sum(values) / len(values)
 
-def evaluate(program: SOp, input: Sequence[Any], causal: bool = False) -> list[Any]:
-    "The value of `program` at each position of `input` (a list of tokens)."
-    _need(program, SOp, "the program", "evaluate")
+def _constant(e: RASPExpr, rows: list, n: int, fill: Any) -> list:
+    "The first n entries of a constant's `rows`, `fill` beyond them; an error on other lengths when check_length."
+    if e.check_length and len(rows) != n:
+        size = f"{len(rows)} x {len(rows)}" if isinstance(e, ConstantSelector) else f"{len(rows)} values"
+        raise ValueError(f"{e.label}: a {type(e).__name__} of {size} on an input of {n} tokens "
+                         "(check_length=False reads its first positions)")
+    return [rows[i] if i < len(rows) else fill for i in range(n)]
+
+def _values(program: RASPExpr, input: Sequence[Any], causal: bool) -> dict[int, Any]:
+    "{id(expression): its value} for every expression of `program` on `input`; selectors are [query][key] lists."
     n = len(input)
     values: dict[int, Any] = {}
     for e in walk(program):
+        kids = [values[id(c)] for c in e.children]
         if isinstance(e, _Tokens):
             v = list(input)
         elif isinstance(e, _Indices):
             v = list(range(n))
+        elif isinstance(e, _Length):
+            v = [i + 1 for i in range(n)] if causal else [n] * n
         elif isinstance(e, Full):
             v = [e.value] * n
+        elif isinstance(e, ConstantSOp):
+            v = _constant(e, e.value, n, None)
         elif isinstance(e, Map):
-            v = [None if x is None else e.f(x) for x in values[id(e.inner)]]
+            v = [None if x is None else e.f(x) for x in kids[0]]
         elif isinstance(e, SequenceMap):
-            v = [None if x is None or y is None else e.f(x, y) for x, y in zip(values[id(e.fst)], values[id(e.snd)])]
+            v = [None if x is None or y is None else e.f(x, y) for x, y in zip(*kids)]
         elif isinstance(e, Select):
-            keys, queries = values[id(e.keys)], values[id(e.queries)]
-            v = [[bool(e.predicate(k, q)) and (not causal or j <= i) for j, k in enumerate(keys)]
-                 for i, q in enumerate(queries)]  # [query][key]
+            v = [[bool(e.predicate(k, q)) for k in kids[0]] for q in kids[1]]  # [query][key]
+        elif isinstance(e, ConstantSelector):
+            v = [(row + [False] * n)[:n] for row in _constant(e, e.value, n, [])]
+        elif isinstance(e, (SelectorAnd, SelectorOr)):
+            both = all if isinstance(e, SelectorAnd) else any
+            v = [[both(pair) for pair in zip(r1, r2)] for r1, r2 in zip(*kids)]
+        elif isinstance(e, SelectorNot):
+            v = [[not x for x in row] for row in kids[0]]
         elif isinstance(e, SelectorWidth):
-            v = [sum(row) for row in values[id(e.selector)]]
+            v = [sum(row) for row in kids[0]]
         elif isinstance(e, Aggregate):
-            sop = values[id(e.sop)]
-            v = [_aggregate([x for x, on in zip(sop, row) if on], e.default, e.encoding)
-                 for row in values[id(e.selector)]]
+            v = [_aggregate([x for x, on in zip(kids[1], row) if on], e.default, e.encoding) for row in kids[0]]
         else:
             raise TypeError(f"{e.label}: cannot evaluate {type(e).__name__}")
+        if isinstance(e, Selector) and causal:
+            v = [[on and j <= i for j, on in enumerate(row)] for i, row in enumerate(v)]
         values[id(e)] = v
-    return values[id(program)]
+    return values
+
+def evaluate(program: SOp, input: Sequence[Any], causal: bool = False) -> list[Any]:
+    "The value of `program` at each position of `input` (a list of tokens)."
+    _need(program, SOp, "the program", "evaluate")
+    return _values(program, input, causal)[id(program)]
 
 def _aggregate(selected: list, default: Any, encoding: str) -> Any:
     if not selected:
@@ -242,6 +353,63 @@ def _aggregate(selected: list, default: Any, encoding: str) -> Any:
     if encoding == NUMERICAL:
         return _mean(selected)
     return selected[0] if all(s == selected[0] for s in selected) else None
+
+# %% ../nbs/10_rasp.ipynb #c012e
+def _and(x, y):
+    return x and y
+
+def _or(x, y):
+    return x or y
+
+def _operator(op: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[[SOp, Any], SOp]:
+    "The SOp method `self op other` (reflected: `other op self`): a SequenceMap with an s-op, else a Map."
+    def method(self: SOp, other: Any) -> SOp:
+        if isinstance(other, SOp):
+            return SequenceMap(op, other, self) if reflected else SequenceMap(op, self, other)
+        if isinstance(other, RASPExpr):
+            raise TypeError(f"an s-op combines with s-ops and values, not with the selector {other!r}")
+        return Map((lambda x: op(other, x)) if reflected else (lambda x: op(x, other)), self)
+    return method
+
+_OPERATORS = {"lt": operator.lt, "le": operator.le, "eq": operator.eq, "ne": operator.ne, "gt": operator.gt,
+              "ge": operator.ge, "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+              "truediv": operator.truediv, "and": _and, "or": _or}
+for _name, _op in _OPERATORS.items():
+    setattr(SOp, f"__{_name}__", _operator(_op))
+for _name in ("add", "sub", "mul", "truediv", "and", "or"):
+    setattr(SOp, f"__r{_name}__", _operator(_OPERATORS[_name], reflected=True))
+SOp.__invert__ = lambda self: Map(operator.not_, self)
+SOp.__neg__ = lambda self: Map(operator.neg, self)
+
+def _fold(fst: Selector, snd: Selector, combine: Callable[[bool, bool], bool]) -> Select | None:
+    "One Select computing combine(fst, snd) when both are Selects over the same keys and queries, else None."
+    if not (isinstance(fst, Select) and isinstance(snd, Select) and fst.keys is snd.keys and fst.queries is snd.queries):
+        return None
+    p, q = fst.predicate, snd.predicate
+    return Select(fst.keys, fst.queries, lambda k, x: combine(bool(p(k, x)), bool(q(k, x))))
+
+def selector_and(fst: Selector,  # the first selector
+                 snd: Selector,  # the second selector
+                 simplify: bool = True  # fold two Selects over the same keys and queries into one Select
+                 ) -> Selector:
+    "Selects where both select: a SelectorAnd, or one Select when `simplify` can fold them."
+    return (simplify and _fold(fst, snd, lambda a, b: a and b)) or SelectorAnd(fst, snd)
+
+def selector_or(fst: Selector,  # the first selector
+                snd: Selector,  # the second selector
+                simplify: bool = True  # fold two Selects over the same keys and queries into one Select
+                ) -> Selector:
+    "Selects where either selects: a SelectorOr, or one Select when `simplify` can fold them."
+    return (simplify and _fold(fst, snd, lambda a, b: a or b)) or SelectorOr(fst, snd)
+
+def selector_not(inner: Selector,  # the selector to negate
+                 simplify: bool = True  # negate a Select's predicate instead of wrapping it
+                 ) -> Selector:
+    "Selects where `inner` does not: a SelectorNot, or a Select with the negated predicate."
+    if simplify and isinstance(inner, Select):
+        p = inner.predicate
+        return Select(inner.keys, inner.queries, lambda k, q: not p(k, q))
+    return SelectorNot(inner)
 
 # %% ../nbs/10_rasp.ipynb #c018
 def make_length() -> SOp:
@@ -264,17 +432,132 @@ def make_histogram() -> SOp:
     "How often each position's token occurs in the sequence."
     return SelectorWidth(Select(tokens, tokens, EQ)).named("histogram")
 
-def make_count(token: Any) -> SOp:
-    "The number of `token`s in the sequence (in the prefix, when compiled causally), at every position."
-    return SelectorWidth(Select(tokens, tokens, lambda k, q: k == token)).named(f"count_{token}")
+_NO_TOKEN = object()
 
-def make_frac_prevs(token: Any) -> SOp:
-    "Numerical: the fraction of positions up to here that hold `token`."
-    is_token = numerical(Map(lambda x: 1 if x == token else 0, tokens).named(f"is_{token}"))
+def make_count(sop: SOp | Any,  # the s-op to count in (Tracr's form); or, alone, the token to count in `tokens`
+               token: Any = _NO_TOKEN  # the value to count
+               ) -> SOp:
+    "The number of positions where `sop` holds `token` (in the prefix, when compiled causally), at every position."
+    if token is _NO_TOKEN:
+        sop, token = tokens, sop
+    _need(sop, SOp, "sop", "make_count")
+    return SelectorWidth(Select(sop, sop, lambda k, q: k == token)).named(f"count_{token}")
+
+def make_frac_prevs(bools: SOp | Any  # a boolean s-op (Tracr's form), or a token: the s-op `tokens == token`
+                    ) -> SOp:
+    "Numerical: the fraction of positions up to here where `bools` holds."
+    if isinstance(bools, SOp):
+        flags, label = numerical(bools), "frac_prevs"
+    else:
+        flags, label = numerical(Map(lambda x: 1 if x == bools else 0, tokens).named(f"is_{bools}")), f"frac_{bools}"
     prevs = Select(indices, indices, LEQ).named("prevs")
-    return numerical(Aggregate(prevs, is_token, default=0)).named(f"frac_{token}")
+    return numerical(Aggregate(prevs, flags, default=0)).named(label)
 
-def make_sort_unique(vals: SOp, keys: SOp) -> SOp:
+def make_sort_unique(vals: SOp,  # the values to reorder
+                     keys: SOp  # the sort keys, distinct within every input
+                     ) -> SOp:
     "`vals` ordered by `keys` (keys must be unique)."
     target_pos = SelectorWidth(Select(keys, keys, LT).named("smaller")).named("target_pos")
     return Aggregate(Select(target_pos, indices, EQ).named("sel_new"), vals).named("sort")
+
+# %% ../nbs/10_rasp.ipynb #c021
+def make_hist() -> SOp:
+    "Tracr's name for the histogram: how often each position's token occurs in the sequence."
+    return SelectorWidth(Select(tokens, tokens, EQ).named("same_tok")).named("hist")
+
+def make_reverse(sop: SOp  # the s-op to reverse
+                 ) -> SOp:
+    "`sop` back to front: position i reads position length - 1 - i."
+    mirror = SequenceMap(lambda n, i: n - 1 - i, length, indices).named("opp_idx")
+    return Aggregate(Select(indices, mirror, EQ).named("reverse_selector"), sop).named("reverse")
+
+def make_pair_balance(sop: SOp,  # the s-op holding the brackets
+                      open_token: Any,  # the value that opens
+                      close_token: Any  # the value that closes
+                      ) -> SOp:
+    "Numerical: the fraction of positions up to here that open minus the fraction that close."
+    opens = numerical(make_frac_prevs((sop == open_token).named("bools_open"))).named("opens")
+    closes = numerical(make_frac_prevs((sop == close_token).named("bools_close"))).named("closes")
+    return numerical(LinearSequenceMap(opens, closes, 1, -1)).named("pair_balance")
+
+def make_shuffle_dyck(pairs: Sequence[Sequence[Any]]  # bracket pairs, each (open, close), e.g. ["()", "{}"]
+                      ) -> SOp:
+    "True at every position when each kind of bracket is balanced on its own (shuffle-Dyck), else False."
+    if isinstance(pairs, str) or not pairs or any(not isinstance(p, Sequence) or len(p) != 2 for p in pairs):
+        raise ValueError(f"make_shuffle_dyck: pairs must be a non-empty list of (open, close) pairs such as "
+                         f"['()', '{{}}'], got {pairs!r}")
+    balances = [make_pair_balance(tokens, o, c).named(f"balance_{o}{c}") for o, c in pairs]
+    negative = functools.reduce(operator.or_, [b < 0 for b in balances])  # some kind closed more than it opened
+    any_negative = numerical(Map(lambda b: 1 if b else 0, negative)).named("any_negative")
+    select_all = Select(indices, indices, TRUE).named("select_all")
+    has_neg = numerical(Aggregate(select_all, any_negative, default=0)).named("has_neg")
+    all_zero = functools.reduce(operator.and_, [b == 0 for b in balances])  # every kind closed at this position
+    select_last = Select(indices, length - 1, EQ).named("select_last")
+    last_zero = Aggregate(select_last, all_zero).named("last_zero")
+    return (last_zero & ~has_neg).named("shuffle_dyck")
+
+def make_shuffle_dyck2() -> SOp:
+    "Shuffle-Dyck over the pairs () and {}."
+    return make_shuffle_dyck(["()", "{}"]).named("shuffle_dyck2")
+
+def _need_int(value: Any, what: str, where: str, low: int | None = None):
+    if isinstance(value, bool) or not isinstance(value, int) or (low is not None and value < low):
+        raise ValueError(f"{where}: {what} must be an integer{'' if low is None else f' >= {low}'}, got {value!r}")
+
+def make_sort(vals: SOp,  # the values to reorder
+              keys: SOp,  # numerical-valued sort keys (need not be unique)
+              *,
+              max_seq_len: int,  # the longest input
+              min_key: float  # the smallest difference between two distinct keys
+              ) -> SOp:
+    "`vals` ordered by `keys`, ties in input order: key + min_key * index / max_seq_len makes the keys unique."
+    _need_int(max_seq_len, "max_seq_len", "make_sort", 1)
+    if isinstance(min_key, bool) or not isinstance(min_key, (int, float)) or min_key <= 0:
+        raise ValueError(f"make_sort: min_key must be a positive number, got {min_key!r}")
+    unique = SequenceMap(lambda k, i: k + min_key * i / max_seq_len, keys, indices).named("unique_keys")
+    return make_sort_unique(vals, unique)
+
+def make_sort_freq(max_seq_len: int  # the longest input
+                   ) -> SOp:
+    "The tokens ordered by how often they occur, most frequent first; ties in input order."
+    return make_sort(tokens, (-make_hist()).named("neg_hist"), max_seq_len=max_seq_len, min_key=1).named("sort_freq")
+
+def shift_by(offset: int,  # how many positions later (negative: earlier)
+             /, sop: SOp  # the s-op to shift
+             ) -> SOp:
+    "`sop` moved `offset` positions later: position i reads position i - offset (None where that does not exist)."
+    _need_int(offset, "offset", "shift_by")
+    source = Select(indices, indices, lambda k, q: q == k + offset).named(f"select_off_by_{offset}")
+    return Aggregate(source, sop, default=None).named(f"shift_by({offset})")
+
+def detect_pattern(sop: SOp,  # the s-op to search
+                   pattern: Sequence[Any]  # the values to find, in order
+                   ) -> SOp:
+    "True at the last position of every occurrence of `pattern` in `sop`; None at the first len(pattern) - 1."
+    if isinstance(pattern, (str, Sequence)) and len(pattern) >= 1:
+        last = len(pattern) - 1
+        # position i matches element j when sop[i - (last - j)] == pattern[j]
+        found = [sop == x if j == last else shift_by(last - j, sop == x) for j, x in enumerate(pattern)]
+        return functools.reduce(operator.and_, found).named(f"detect_pattern({pattern!r})")
+    raise ValueError(f"detect_pattern: pattern must be a sequence of at least one value, got {pattern!r}")
+
+def make_count_less_freq(n: int  # the largest count that still counts as rare
+                         ) -> SOp:
+    "At every position: how many positions hold a token that occurs at most `n` times (Tracr's predicate, <=)."
+    _need_int(n, "n", "make_count_less_freq", 0)
+    hist = make_hist()
+    return SelectorWidth(Select(hist, hist, lambda k, q: k <= n).named("select_less")).named("count_less_freq")
+
+def make_nary_sequencemap(f: Callable[..., Any],  # a function of len(sops) arguments
+                          *sops: SOp  # its arguments, one s-op each
+                          ) -> SOp:
+    "f(x1, ..., xn) at every position: SequenceMaps pack the first n-1 arguments into tuples, the last applies f."
+    if not sops:
+        raise ValueError("make_nary_sequencemap: needs at least one s-op")
+    _need_function(f, "f", "make_nary_sequencemap")
+    if len(sops) <= 2:
+        return Map(f, sops[0]) if len(sops) == 1 else SequenceMap(f, *sops)
+    packed = sops[0]
+    for i, sop in enumerate(sops[1:-1]):
+        packed = SequenceMap((lambda x, y: (x, y)) if i == 0 else (lambda xs, y: (*xs, y)), packed, sop)
+    return SequenceMap(lambda xs, y: f(*xs, y), packed, sops[-1])
