@@ -105,6 +105,7 @@ def lower(program: SOp) -> SOp:
         taken.add(e.label)
     return root
 
+# %% ../nbs/11_compiler.ipynb #c006b
 def _selector_problems(sel: Selector) -> list[str]:
     if isinstance(sel, SelectorOr):
         return [_problem(sel, "an or of selectors compiles only when both are Selects over the same keys and queries")]
@@ -154,7 +155,7 @@ def validate(program: SOp  # the program to compile
     if len(problems) == 1:
         raise CompileError(problems[0], problems)
     if problems:
-        raise CompileError(f"{len(problems)} expressions cannot be compiled: " + "; ".join(problems), problems)
+        raise CompileError(f"the program cannot be compiled ({len(problems)} problems): " + "; ".join(problems), problems)
     return exprs
 
 # %% ../nbs/11_compiler.ipynb #c009

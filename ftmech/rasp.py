@@ -381,6 +381,7 @@ for _name in ("add", "sub", "mul", "truediv", "and", "or"):
 SOp.__invert__ = lambda self: Map(operator.not_, self)
 SOp.__neg__ = lambda self: Map(operator.neg, self)
 
+# %% ../nbs/10_rasp.ipynb #c012e2
 def _fold(fst: Selector, snd: Selector, combine: Callable[[bool, bool], bool]) -> Select | None:
     "One Select computing combine(fst, snd) when both are Selects over the same keys and queries, else None."
     if not (isinstance(fst, Select) and isinstance(snd, Select) and fst.keys is snd.keys and fst.queries is snd.queries):
