@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from .compiler import CompiledModel, compile_rasp
 from .loop import SingleSetup, execute_single
-from .model import ModelConfig, Transformer
+from .model import ModelConfig, Transformer, hooks
 from .optim import TrainConfig
 from .prune import Unit
 from .rasp import make_counter, make_max_identifier
@@ -25,8 +25,9 @@ from .store import Run, Store
 __all__ = ['LETTERS', 'PROGRAMS', 'ANSWER_POS', 'SMALLER_PT', 'SMALLER_FT', 'MAX_REDRAWS', 'EVAL_SEED', 'METRICS', 'SAMPLER',
            'TracrTask', 'coincident', 'sample', 'program_for', 'compiled', 'start_model', 'accuracy',
            'tracr_train_config', 'run_config', 'eval_sets', 'evaluate', 'explicit_attention', 'train_run',
-           'attention_mass', 'pattern_similarity', 'describe_weight', 'prune_job', 'task_of', 'compile_cfg',
-           'train_all', 'ft_items', 'finetuned', 'revival_grid', 'revived', 'scratch_then_finetune']
+           'attention_mass', 'pattern_similarity', 'answer_attention', 'ablation_effects', 'carrier_head',
+           'describe_weight', 'prune_job', 'task_of', 'compile_cfg', 'train_all', 'ft_items', 'finetuned',
+           'revival_grid', 'revived', 'scratch_then_finetune']
 
 # %% ../nbs/12_tracr.ipynb #c006
 LETTERS = tuple("abcdefghijklmnopqrstuvwxyz")
@@ -253,6 +254,60 @@ def pattern_similarity(model: Transformer, reference: Transformer, tokens: torch
     a = model.run_with_cache(tokens, names_filter=name)[1][name][:, head, 1:]  # [n, query, key]
     b = reference.run_with_cache(tokens, names_filter=name)[1][name][:, head, 1:]
     return float(1 - 0.5 * (a - b).abs().sum(-1).mean())
+
+# %% ../nbs/12_tracr.ipynb #c022b
+@torch.no_grad()
+def answer_attention(
+    model: Transformer,
+    tokens: torch.Tensor,  # [n, 1 + seq_len]
+    letters: Mapping[str, int],  # {column name: letter index} to measure the mass on
+    query: int = ANSWER_POS,
+) -> list[dict]:
+    "One row per (block, head) with attention: the answer query's mean attention mass on each of `letters`."
+    names = [f"blocks.{b}.attn.hook_pattern" for b, blk in enumerate(model.blocks) if blk.attn is not None]
+    tokens = tokens.to(model.device)
+    _, cache = model.run_with_cache(tokens, names_filter=names)
+    rows = []
+    for name in names:
+        pattern = cache[name][:, :, query]  # [n, head, key]
+        for h in range(pattern.shape[1]):
+            rows.append({"block": int(name.split(".")[1]), "head": h,
+                         **{k: float((pattern[:, h] * (tokens == i + 1)).sum(-1).mean()) for k, i in letters.items()}})
+    return rows
+
+def _mean_over_batch(head: int | None):
+    "A hook replacing an activation [n, pos, ...] (head: only [:, :, head]) by its mean over the batch."
+    def hook(act, hp):
+        out = act.clone()
+        part = (slice(None), slice(None)) if head is None else (slice(None), slice(None), head)
+        out[part] = act[part].mean(0, keepdim=True)
+        return out
+    return hook
+
+@torch.no_grad()
+def ablation_effects(
+    model: Transformer,
+    batch: Mapping[str, torch.Tensor],  # a `sample`: tokens [n, 1 + seq_len], pt / ft labels [n]
+    targets: Sequence[str] = ("ft", "pt"),
+) -> list[dict]:
+    "Accuracy on each target with nothing ablated, then with each head's output and each MLP's output mean-ablated."
+    rows = [{"component": "none", "block": None, "head": None, **{t: accuracy(model, batch, t) for t in targets}}]
+    for b, blk in enumerate(model.blocks):
+        parts = [(f"B{b} head {h}", f"blocks.{b}.attn.hook_z", h) for h in range(model.cfg.n_heads) if blk.attn is not None]
+        parts += [(f"B{b} MLP", f"blocks.{b}.hook_mlp_out", None)] if blk.mlp is not None else []
+        for name, hook_name, head in parts:
+            with hooks(model, [(hook_name, _mean_over_batch(head))]):
+                rows.append({"component": name, "block": b, "head": head, **{t: accuracy(model, batch, t) for t in targets}})
+    return rows
+
+def carrier_head(effects: Sequence[Mapping], target: str = "ft") -> tuple[int, int]:
+    "(block, head) of the attention head whose ablation lowers the accuracy on `target` most (ties: the earliest)."
+    heads = [r for r in effects if r["head"] is not None]
+    if not heads:
+        raise ValueError("no attention head among the ablation effects")
+    best = min(heads, key=lambda r: r[target])
+    return best["block"], best["head"]
+
 
 # %% ../nbs/12_tracr.ipynb #c024
 def describe_weight(unit: Unit, residual_labels: Sequence[str], cfg: ModelConfig) -> str:
