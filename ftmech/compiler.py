@@ -441,7 +441,7 @@ def linear_mlp(space: ResidualSpace, e: LinearSequenceMap, values: Mapping[str, 
     d = len(space.labels)
     units = [(sop.label, sign, fac) for sop, fac in ((e.fst, e.fst_fac), (e.snd, e.snd_fac)) for sign in (1.0, -1.0)
              if fac != 0 and (values[sop.label] is None or any(sign * v > 0 for v in values[sop.label]))]
-    W_in, b_in, W_out = torch.zeros(len(units), d), torch.zeros(len(units)), torch.zeros(d, len(units))
+    W_in, b_in, W_out = torch.zeros(len(units), d), torch.zeros(len(units)), torch.zeros(d, len(units))  # [units, d_model], [units], [d_model, units]
     for h, (label, sign, fac) in enumerate(units):
         W_in[h, space.dim(label)] = sign
         W_out[space.dim(e.label), h] = sign * fac

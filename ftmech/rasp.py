@@ -440,6 +440,8 @@ def make_count(sop: SOp | Any,  # the s-op to count in (Tracr's form); or, alone
                ) -> SOp:
     "The number of positions where `sop` holds `token` (in the prefix, when compiled causally), at every position."
     if token is _NO_TOKEN:
+        if isinstance(sop, RASPExpr):
+            raise TypeError(f"make_count: give the value to count, make_count(sop, token); got only the expression {sop!r}")
         sop, token = tokens, sop
     _need(sop, SOp, "sop", "make_count")
     return SelectorWidth(Select(sop, sop, lambda k, q: k == token)).named(f"count_{token}")
