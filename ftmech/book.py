@@ -191,8 +191,9 @@ def _tracr_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
             "tracr_map": map_runs,
             "tracr_finetune": ft(["counter", "max_identifier"]),
             "tracr_revival": {**ft(["counter"]),
-                              **{("tracr-reft", f, r, s): ("tracr-reft", P["steps"]) for f, r in P["reft_pairs"] for s in P["seeds"]},
-                              **{("tracr-scr-ft", r, s): ("tracr-scr-ft", P["steps"]) for r in P["scr_ft_lrs"] for s in P["seeds"]}}}
+                              **{("tracr-reft", f, r, float(c), s): ("tracr-reft", P["reft_steps"]) for f, r in P["reft_pairs"]
+                                 for c in P["reft_c_trs"] for s in P["seeds"]},
+                              **{("tracr-scr-ft", r, s): ("tracr-scr-ft", P["scr_ft_steps"]) for r in P["scr_ft_lrs"] for s in P["seeds"]}}}
 
 def _stories_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     "The TinyStories chapter's training runs (see `ftmech.stories.pretrained_stories`, `deleted`, `revived_stories`)."

@@ -48,8 +48,9 @@ def _tracr(**kw) -> dict:
                 map_cells={"counter": (("eta_S", 0.0), ("eta_S", 1.0), ("eta_M", 0.0), ("eta_M", 1.0)),
                            "max_identifier": (("eta_VS", 0.0), ("eta_S", 0.0), ("eta_M", 0.0), ("eta_L", 0.0))},
                 lrs={"eta_L": 1e-1, "eta_M": 1e-2, "eta_S": 1e-3, "eta_VS": 1e-4}, momentum=0.9, warmup=0.2,
-                grad_clip=1.0, reft_c_tr=0.0, reft_pairs=(("eta_M", "eta_M"), ("eta_M", "eta_S"), ("eta_M", "eta_VS"),
-                                                          ("eta_L", "eta_VS")), scr_ft_lrs=("eta_M", "eta_S", "eta_VS"))
+                grad_clip=1.0, reft_c_trs=(0.0, 1.0),  # reFT from the C_Tr = 0 and C_Tr = 1 parents (Table 4 spans C_Tr)
+                reft_pairs=tuple((f, r) for f in ("eta_M", "eta_L") for r in ("eta_M", "eta_S", "eta_VS")),  # Figs. 27, 49
+                scr_ft_lrs=("eta_M", "eta_S", "eta_VS"))
     return {**base, **kw}
 
 def _stories(**kw) -> dict:
@@ -77,7 +78,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       ft_steps=10, ft_eval_every=2, reft_steps=10, batch_size=16, eval_size=64, processes=1,
                       prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60),
         "tracr": _tracr(counter_len=8, maxid_len=6, maxid_letters=10, c_trs=(0.0, 1.0), seeds=(0,), steps=30,
-                        eval_every=10, ckpt_evals=3, batch_size=32, eval_size=100, prune_k=3, processes=1, check_len=4,
+                        reft_steps=30, scr_ft_steps=30, reft_pairs=(("eta_M", "eta_VS"), ("eta_L", "eta_VS")),
+                        scr_ft_lrs=("eta_VS",), eval_every=10, ckpt_evals=3, batch_size=32, eval_size=100, prune_k=3, processes=1, check_len=4,
                         noise_stds=(0.0, 3e-5, 1e-3), map_cells={"counter": (("eta_M", 0.0),),
                                                                "max_identifier": (("eta_VS", 0.0),)}),
         "stories": _stories(vocab_size=320, seq_len=160, d_model=32, n_layers=2, n_heads=2, batch_size=8, pt_steps=20,
@@ -93,7 +95,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       lrs={"eta_M": 1e-4, "eta_S": 1e-5}, ft_steps=150, ft_eval_every=30, reft_steps=200,
                       batch_size=96, eval_size=400, processes=2, prune_k=15, probe_steps=1_000, probe_train=2_000,
                       probe_test=500),
-        "tracr": _tracr(counter_len=20, c_trs=(0.0, 0.5, 1.0), seeds=(0, 1), steps=500, eval_every=50, ckpt_evals=5,
+        "tracr": _tracr(counter_len=20, c_trs=(0.0, 0.5, 1.0), seeds=(0, 1), steps=500, reft_steps=500, scr_ft_steps=500,
+                        eval_every=50, ckpt_evals=5,
                         batch_size=96, eval_size=500, prune_k=10, processes=2, check_len=5),
         "stories": _stories(vocab_size=512, seq_len=256, d_model=64, n_layers=3, n_heads=4, batch_size=32,
                             pt_steps=2000, ft_steps=100, reft_steps=200, eval_every=100, n_loss=64, gen_prompts=12,
@@ -112,6 +115,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       processes=1, prune_k=100, probe_steps=4_000, probe_train=20_000, probe_test=2_000,
                       index_c_trs=(0.0, 0.5, 0.8, 1.0), jail_priors=("low", "medium", "high"), jail_pt_steps=200_000),
         "tracr": _tracr(counter_len=46, c_trs=(0.0, 0.2, 0.5, 0.6, 0.8, 0.9, 1.0), seeds=(0, 1, 2), steps=10_000,
+                        reft_steps=10_000, scr_ft_steps=10_000,
                         eval_every=250, ckpt_evals=4, batch_size=96, eval_size=2_000, prune_k=20, processes=1,
                         check_len=6),
         "stories": _stories(source="hf", feature="Twist", other="Foreshadowing", vocab_size=8192, seq_len=1024,
@@ -146,7 +150,8 @@ SIZE_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({k: frozenset(v) for 
     "reft": {"steps", "batch_size", "eval_every", "ckpt_every", "eval_size"},
     "pcfg": {"ft_steps", "ft_eval_every", "reft_steps", "jail_pt_steps", "batch_size", "eval_size", "probe_steps",
              "probe_train", "probe_test", "processes"},
-    "tracr": {"counter_len", "counter_letters", "maxid_len", "maxid_letters", "check_len", "steps", "eval_every",
+    "tracr": {"counter_len", "counter_letters", "maxid_len", "maxid_letters", "check_len", "steps", "reft_steps",
+              "scr_ft_steps", "eval_every",
               "ckpt_evals", "batch_size", "eval_size", "processes"},
     "stories": {"limit", "vocab_size", "seq_len", "d_model", "n_layers", "n_heads", "batch_size", "pt_steps", "ft_steps",
                 "reft_steps", "eval_every", "n_loss", "gen_prompts", "gen_per_prompt", "gen_tokens", "probe_train",
@@ -160,7 +165,7 @@ GRID_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({k: frozenset(v) for 
     "reft": {"lr", "warmup", "weight_decay", "grad_clip", "seed"},
     "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeds", "lrs", "reft_from", "reft_lr", "index_c_trs", "mix_fractions",
              "jail_priors", "prune_k", "warmup", "weight_decay", "grad_clip"},
-    "tracr": {"c_trs", "seeds", "lrs", "reft_pairs", "scr_ft_lrs", "reft_c_tr", "prune_k", "offset", "coldness",
+    "tracr": {"c_trs", "seeds", "lrs", "reft_pairs", "scr_ft_lrs", "reft_c_trs", "prune_k", "offset", "coldness",
               "exactness", "noise_std", "noise_stds", "map_scales", "map_cells", "momentum", "warmup", "grad_clip"},
     "stories": {"lrs", "pt_lr", "reft_lr", "protocols", "data_seed", "heldout", "windows", "tie_embeddings",
                 "temperature", "top_k", "seed"},

@@ -389,21 +389,23 @@ def finetuned(store: Store, p: Mapping[str, Any], program: str,
     items = ft_items(p, program, cells)
     return dict(zip(items, train_all(store, list(items.values()), p["processes"], p.get("device"))))
 
-def revival_grid(p: Mapping[str, Any]) -> list[int]:
-    "Log-spaced evaluation steps for revival curves."
+def revival_grid(steps: int) -> list[int]:
+    "Log-spaced evaluation steps for a revival curve of `steps` iterations."
     from ftmech.optim import log_steps
-    return log_steps(p["steps"], per_decade=8, start=min(10, p["steps"]))
+    return log_steps(steps, per_decade=8, start=min(10, steps))
 
-def revived(store: Store, p: Mapping[str, Any], fts: Mapping[tuple[str, float, int], Run]) -> dict[tuple[str, str, int], Run]:
-    "{(FT LR name, reFT LR name, seed): reFT run} of the Counter FT runs at C_Tr = reft_c_tr."
-    task, keys = task_of(p, "counter"), [(f, r, s) for f, r in p["reft_pairs"] for s in p["seeds"]]
-    items = [(run_config("tracr-reft", task, "pt", 0.0, tracr_train_config(p, p["lrs"][r], s), eval_steps=revival_grid(p)),
-              fts[(f, float(p["reft_c_tr"]), s)].id) for f, r, s in keys]
+def revived(store: Store, p: Mapping[str, Any],
+            fts: Mapping[tuple[str, float, int], Run]) -> dict[tuple[str, str, float, int], Run]:
+    "{(FT LR name, reFT LR name, C_Tr of the FT run, seed): reFT run} of `reft_steps` over reft_pairs x reft_c_trs."
+    task, n = task_of(p, "counter"), p["reft_steps"]
+    keys = [(f, r, float(c), s) for f, r in p["reft_pairs"] for c in p["reft_c_trs"] for s in p["seeds"]]
+    items = [(run_config("tracr-reft", task, "pt", 0.0, tracr_train_config(p, p["lrs"][r], s, n), eval_steps=revival_grid(n)),
+              fts[(f, c, s)].id) for f, r, c, s in keys]
     return dict(zip(keys, train_all(store, items, p["processes"], p.get("device"))))
 
 def scratch_then_finetune(store: Store, p: Mapping[str, Any]) -> dict[tuple[str, int], Run]:
-    "{(LR name, seed): Scr.+FT run}: the Counter compiled to count b (plus noise), trained to count a."
-    task, keys = task_of(p, "counter"), [(r, s) for r in p["scr_ft_lrs"] for s in p["seeds"]]
-    items = [(run_config("tracr-scr-ft", task, "pt", 0.0, tracr_train_config(p, p["lrs"][r], s), compile_cfg(p, s, "b"),
-                         eval_steps=revival_grid(p)), None) for r, s in keys]
+    "{(LR name, seed): Scr.+FT run of `scr_ft_steps`}: the Counter compiled to count b (plus noise), trained to count a."
+    task, keys, n = task_of(p, "counter"), [(r, s) for r in p["scr_ft_lrs"] for s in p["seeds"]], p["scr_ft_steps"]
+    items = [(run_config("tracr-scr-ft", task, "pt", 0.0, tracr_train_config(p, p["lrs"][r], s, n), compile_cfg(p, s, "b"),
+                         eval_steps=revival_grid(n)), None) for r, s in keys]
     return dict(zip(keys, train_all(store, items, p["processes"], p.get("device"))))
