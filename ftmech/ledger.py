@@ -13,13 +13,13 @@ from typing import Any
 from .utils import atomic_write_text
 
 # %% auto #0
-__all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'V3_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'CLAIMS',
-           'PROFILE_ORDER', 'measurement', 'with_levels', 'record', 'load_measurements', 'Claim', 'introduced_by',
-           'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds',
-           'faster', 'reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of', 'judge',
-           'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions', 'v3_revisions', 'tracr_revisions',
-           'stories_revisions', 'current_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
-           'summary_rows']
+__all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'V3_COMMIT', 'V3_NOISE_COMMIT', 'CLAIMS_V1',
+           'REVISIONS', 'CLAIMS', 'PROFILE_ORDER', 'measurement', 'with_levels', 'record', 'load_measurements', 'Claim',
+           'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below',
+           'at_chance', 'exceeds', 'faster', 'reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of',
+           'best_of', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions', 'v3_revisions',
+           'tracr_revisions', 'stories_revisions', 'current_claims', 'as_loaded', 'judge_all', 'write_ledger',
+           'profile_ledgers', 'summary_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -636,21 +636,22 @@ def pcfg_revisions(v1: Mapping[str, Claim]) -> list[Claim]:
     return out
 
 # %% ../nbs/19_ledger.ipynb #c016v3b
-V3_COMMIT = "8d10fcb"  # the commit that introduced the version-3 criteria
+V3_COMMIT = "8d10fcb"  # the commit that introduced the version-3 attention criteria
+V3_NOISE_COMMIT = ""  # the commit that introduced tracr-noise-harmless-v3
 _R_CARRIER = ("v1 and v2 read block 1, where the compiled Counter counts a; after fine-tuning count(b) can be computed by "
               "another head (block-1 attention on b stayed near 0 at η_M while the model counted b), so the claim is judged "
               "at the attention head whose mean-ablation lowers Acc. O_FT(C_Te=0) most (the carrier, found per seed), and "
               "only when the model counts b")
 
 def _v3(base: Claim, criterion: str, holds: Callable[..., "bool | None"], reason: str,
-        inputs: Mapping[str, str], requires: tuple[str, ...] = ()) -> Claim:
+        inputs: Mapping[str, str], requires: tuple[str, ...] = (), introduced: str = V3_COMMIT) -> Claim:
     "Version 3 of the claim `base` revises (`base` is its latest version)."
     root = base.revises or base.id
     return Claim(f"{root}-v3", base.text, base.source, criterion, dict(inputs), holds, version=3, revises=base.id,
-                 reason=reason, introduced=V3_COMMIT, requires=requires)
+                 reason=reason, introduced=introduced, requires=requires)
 
 def v3_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
-    "Version 3: the Tracr attention claims judged at the head that carries count(b) (found by ablation)."
+    "Version 3: the Tracr attention claims judged at the head that carries count(b) (found by ablation); the noise claim at the paper's σ."
     carrier = lambda lr, c, what: f"tracr/attn/counter/{lr}/c{c}/carrier/{what}"
     learns = ("tracr-counter-eta_M-learns-b-v2",)
     return [
@@ -666,6 +667,15 @@ def v3_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
             "C_Tr = 1 model's at the same head (2 SE); premise: tracr-counter-eta_M-learns-b-v2 observed",
             lambda b1, b0: exceeds(b0, b1), _R_CARRIER,
             {"b1": carrier("eta_M", 1, "b_at_c0_carrier"), "b0": carrier("eta_M", 0, "b")}, learns),
+        _v3(latest["tracr-noise-harmless-v2"],
+            "Acc. O_PT of compiled + N(0, σ = 1e-3) noise, the paper's value, >= 0.99 for both programs at the compile "
+            "scale the chapters use (each noise seed; 2 SE)",
+            lambda counter, max_id: all_of(at_least(counter, 0.99), at_least(max_id, 0.99)),
+            "the chapters now add the largest σ that keeps the compiled models >= 99% accurate (issue 14), so v1/v2 "
+            "hold by construction; the paper's claim is about its own σ = 1e-3. Written after the exploratory start map "
+            "of issue 14 had been measured (it is stated against the paper's claim, not in its favour)",
+            {"counter": "tracr/compiled/counter/acc_pt_paper_noise", "max_id": "tracr/compiled/max_identifier/acc_pt_paper_noise"},
+            introduced=V3_NOISE_COMMIT),
     ]
 
 
