@@ -637,7 +637,7 @@ def pcfg_revisions(v1: Mapping[str, Claim]) -> list[Claim]:
 
 # %% ../nbs/19_ledger.ipynb #c016v3b
 V3_COMMIT = "8d10fcb"  # the commit that introduced the version-3 attention criteria
-V3_NOISE_COMMIT = ""  # the commit that introduced tracr-noise-harmless-v3
+V3_NOISE_COMMIT = "625cef8"  # the commit that introduced tracr-noise-harmless-v3
 _R_CARRIER = ("v1 and v2 read block 1, where the compiled Counter counts a; after fine-tuning count(b) can be computed by "
               "another head (block-1 attention on b stayed near 0 at η_M while the model counted b), so the claim is judged "
               "at the attention head whose mean-ablation lowers Acc. O_FT(C_Te=0) most (the carrier, found per seed), and "
