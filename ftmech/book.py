@@ -189,7 +189,9 @@ def _tracr_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
                 for s in P["map_scales"] for prog, cells in P["map_cells"].items() for lr, c in cells for seed in P["seeds"]}
     return {"tracr_compile": {},
             "tracr_map": map_runs,
-            "tracr_finetune": ft(["counter", "max_identifier"]),
+            "tracr_finetune": {**ft(["counter", "max_identifier"]),
+                               **{("tracr-ft", "max_identifier_variant", lr, float(c), s): ("tracr-ft", P["steps"])
+                                  for lr, c in P["variant_cells"] for s in P["seeds"]}},
             "tracr_revival": {**ft(["counter"]),
                               **{("tracr-reft", f, r, float(c), s): ("tracr-reft", P["reft_steps"]) for f, r in P["reft_pairs"]
                                  for c in P["reft_c_trs"] for s in P["seeds"]},

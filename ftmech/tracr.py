@@ -33,7 +33,7 @@ __all__ = ['LETTERS', 'PROGRAMS', 'ANSWER_POS', 'SMALLER_PT', 'SMALLER_FT', 'MAX
 LETTERS = tuple("abcdefghijklmnopqrstuvwxyz")
 PROGRAMS = ("counter", "max_identifier")
 ANSWER_POS = 2  # model position of input index 1, where both programs write their answer
-SMALLER_PT, SMALLER_FT = 4, 5  # Max-identifier: the PT answer has 4 smaller tokens, the FT answer 5
+SMALLER_PT, SMALLER_FT = 4, 5  # Max-identifier: the PT answer has 4 smaller tokens, the FT answer 5 (by default)
 
 @dataclass(frozen=True)
 class TracrTask:
@@ -42,13 +42,18 @@ class TracrTask:
     seq_len: int  # input tokens, BOS excluded
     n_letters: int  # vocabulary: the first n_letters letters
     offset: int = 1  # spurious correlation: FT answer = PT answer + offset (count, or position in the alphabet)
+    ft_smaller: int = SMALLER_FT  # Max-identifier: the FT answer has this many smaller tokens (Fig. 51's variant: 6)
 
     def __post_init__(self):
         if self.program not in PROGRAMS:
             raise ValueError(f"unknown program {self.program!r}; allowed are {list(PROGRAMS)}")
         if not 2 <= self.n_letters <= len(LETTERS):
             raise ValueError(f"n_letters must be in 2..26, got {self.n_letters}")
-        low = SMALLER_FT + 1 if self.program == "max_identifier" else 2
+        if self.program == "counter" and self.ft_smaller != SMALLER_FT:
+            raise ValueError(f"ft_smaller is a Max-identifier setting; the Counter needs the default {SMALLER_FT}")
+        if self.ft_smaller <= SMALLER_PT:
+            raise ValueError(f"ft_smaller must exceed the PT answer's {SMALLER_PT} smaller tokens, got {self.ft_smaller}")
+        low = self.ft_smaller + 1 if self.program == "max_identifier" else 2
         high = self.n_letters if self.program == "max_identifier" else 10_000
         if not low <= self.seq_len <= high:
             raise ValueError(f"seq_len {self.seq_len} is outside {low}..{high} for the {self.program} "
@@ -68,7 +73,7 @@ def coincident(task: TracrTask, x: np.ndarray) -> np.ndarray:
     if task.program == "counter":
         return (x == 1).sum(1) == (x == 0).sum(1) + task.offset
     s = np.sort(x, axis=1)
-    return s[:, SMALLER_FT] - s[:, SMALLER_PT] == task.offset
+    return s[:, task.ft_smaller] - s[:, SMALLER_PT] == task.offset
 
 def _natural(task: TracrTask, m: int, rng: np.random.Generator) -> np.ndarray:
     "m rows of letters [m, seq_len]: uniform letters (Counter) or distinct uniform letters (Max-identifier)."
@@ -129,7 +134,7 @@ def sample(
         pt, ft = (x == 0).sum(1), (x == 1).sum(1)
     else:
         s = np.sort(x, axis=1)
-        pt, ft = s[:, SMALLER_PT], s[:, SMALLER_FT]
+        pt, ft = s[:, SMALLER_PT], s[:, task.ft_smaller]
     tokens = np.concatenate([np.zeros((n, 1), dtype=np.int64), x + 1], axis=1)
     return {"tokens": torch.from_numpy(tokens), "pt": torch.from_numpy(pt), "ft": torch.from_numpy(ft)}
 
@@ -350,9 +355,13 @@ def prune_job(store_root: str, run_id: str, ks: Sequence[int], unit: str = "weig
 
 # %% ../nbs/12_tracr.ipynb #c030
 def task_of(p: Mapping[str, Any], program: str) -> TracrTask:
-    "The profile's task for `program`."
+    "The profile's task for `program`: 'counter', 'max_identifier' or 'max_identifier_variant' (Fig. 51)."
     if program == "counter":
         return TracrTask("counter", p["counter_len"], p["counter_letters"], p["offset"])
+    if program == "max_identifier_variant":  # FT answer: the token with variant_ft_smaller smaller ones
+        return TracrTask("max_identifier", p["maxid_len"], p["maxid_letters"], p["variant_offset"], p["variant_ft_smaller"])
+    if program != "max_identifier":
+        raise ValueError(f"unknown program {program!r}; allowed are counter, max_identifier, max_identifier_variant")
     return TracrTask("max_identifier", p["maxid_len"], p["maxid_letters"], p["offset"])
 
 def compile_cfg(p: Mapping[str, Any], seed: int, operand: str = "a") -> dict:
