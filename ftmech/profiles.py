@@ -42,7 +42,8 @@ def _tracr(**kw) -> dict:
     largest noise σ of the map's grid at which every noise draw keeps both programs >= 99% accurate at the `cpu` and
     `paper` sizes (measured: 3e-5), the paper's condition that the noise does not hurt accuracy.
     map_scales x noise_stds: the start-accuracy map; map_cells: the fine-tuning cells run at every map scale.
-    variant_*: the Max-identifier variant of Fig. 51, fine-tuned at variant_cells."""
+    variant_*: the Max-identifier variant of Fig. 51, fine-tuned at variant_cells. budget_steps: the length of the
+    tracr_map chapter's budget probe (two cells trained longer than `steps`, to show whether `steps` can decide)."""
     base = dict(counter_letters=9, maxid_len=10, maxid_letters=26, offset=1, coldness=100.0, exactness=100.0,
                 noise_std=3e-5, noise_stds=(0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3),
                 map_scales=((10.0, 5.0), (30.0, 30.0), (100.0, 100.0)),
@@ -81,7 +82,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       ft_steps=10, ft_eval_every=2, reft_steps=10, batch_size=16, eval_size=64, processes=1,
                       prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60),
         "tracr": _tracr(counter_len=8, maxid_len=7, maxid_letters=10, c_trs=(0.0, 1.0), seeds=(0,), steps=30,
-                        reft_steps=30, scr_ft_steps=30, reft_pairs=(("eta_M", "eta_VS"), ("eta_L", "eta_VS")),
+                        reft_steps=30, scr_ft_steps=30, budget_steps=60, reft_pairs=(("eta_M", "eta_VS"), ("eta_L", "eta_VS")),
                         scr_ft_lrs=("eta_VS",), eval_every=10, ckpt_evals=3, batch_size=32, eval_size=100, prune_k=3, processes=1, check_len=4,
                         noise_stds=(0.0, 3e-5, 1e-3), map_cells={"counter": (("eta_M", 0.0),),
                                                                "max_identifier": (("eta_VS", 0.0),)},
@@ -99,7 +100,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       lrs={"eta_M": 1e-4, "eta_S": 1e-5}, ft_steps=150, ft_eval_every=30, reft_steps=200,
                       batch_size=96, eval_size=400, processes=2, prune_k=15, probe_steps=1_000, probe_train=2_000,
                       probe_test=500),
-        "tracr": _tracr(counter_len=20, c_trs=(0.0, 0.5, 1.0), seeds=(0, 1), steps=500, reft_steps=500, scr_ft_steps=500,
+        "tracr": _tracr(counter_len=20, c_trs=(0.0, 0.5, 1.0), seeds=(0, 1), steps=500, reft_steps=500, scr_ft_steps=500, budget_steps=3_000,
                         eval_every=50, ckpt_evals=5,
                         batch_size=96, eval_size=500, prune_k=10, processes=2, check_len=5),
         "stories": _stories(vocab_size=512, seq_len=256, d_model=64, n_layers=3, n_heads=4, batch_size=32,
@@ -119,7 +120,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       processes=1, prune_k=100, probe_steps=4_000, probe_train=20_000, probe_test=2_000,
                       index_c_trs=(0.0, 0.5, 0.8, 1.0), jail_priors=("low", "medium", "high"), jail_pt_steps=200_000),
         "tracr": _tracr(counter_len=46, c_trs=(0.0, 0.2, 0.5, 0.6, 0.8, 0.9, 1.0), seeds=(0, 1, 2), steps=10_000,
-                        reft_steps=10_000, scr_ft_steps=10_000,
+                        reft_steps=10_000, scr_ft_steps=10_000, budget_steps=20_000,
                         eval_every=250, ckpt_evals=4, batch_size=96, eval_size=2_000, prune_k=20, processes=1,
                         check_len=6),
         "stories": _stories(source="hf", feature="Twist", other="Foreshadowing", vocab_size=8192, seq_len=1024,
@@ -155,7 +156,7 @@ SIZE_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({k: frozenset(v) for 
     "pcfg": {"ft_steps", "ft_eval_every", "reft_steps", "jail_pt_steps", "batch_size", "eval_size", "probe_steps",
              "probe_train", "probe_test", "processes"},
     "tracr": {"counter_len", "counter_letters", "maxid_len", "maxid_letters", "check_len", "steps", "reft_steps",
-              "scr_ft_steps", "eval_every",
+              "scr_ft_steps", "budget_steps", "eval_every",
               "ckpt_evals", "batch_size", "eval_size", "processes"},
     "stories": {"limit", "vocab_size", "seq_len", "d_model", "n_layers", "n_heads", "batch_size", "pt_steps", "ft_steps",
                 "reft_steps", "eval_every", "n_loss", "gen_prompts", "gen_per_prompt", "gen_tokens", "probe_train",
