@@ -235,23 +235,20 @@ class ConstantSelector(Selector):
             raise TypeError(f"ConstantSelector: value must be a non-empty square [query][key] matrix of booleans, got {value!r}")
         self.value, self.check_length = rows, bool(check_length)
 
-class SelectorAnd(Selector):
-    "Selects where both `fst` and `snd` select."
+class _SelectorPair(Selector):
+    "A selector combining two selectors `fst` and `snd`."
     _child_fields = ("fst", "snd")
     def __init__(self, fst: Selector, snd: Selector):
         super().__init__()
-        _need(fst, Selector, "fst", "SelectorAnd")
-        _need(snd, Selector, "snd", "SelectorAnd")
+        _need(fst, Selector, "fst", type(self).__name__)
+        _need(snd, Selector, "snd", type(self).__name__)
         self.fst, self.snd = fst, snd
 
-class SelectorOr(Selector):
+class SelectorAnd(_SelectorPair):
+    "Selects where both `fst` and `snd` select."
+
+class SelectorOr(_SelectorPair):
     "Selects where `fst` or `snd` selects."
-    _child_fields = ("fst", "snd")
-    def __init__(self, fst: Selector, snd: Selector):
-        super().__init__()
-        _need(fst, Selector, "fst", "SelectorOr")
-        _need(snd, Selector, "snd", "SelectorOr")
-        self.fst, self.snd = fst, snd
 
 class SelectorNot(Selector):
     "Selects where `inner` does not."
