@@ -625,4 +625,5 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'ftmech.utils.parse_value': ('utils.html#parse_value', 'ftmech/utils.py'),
                               'ftmech.utils.raises': ('utils.html#raises', 'ftmech/utils.py'),
                               'ftmech.utils.run_cli': ('utils.html#run_cli', 'ftmech/utils.py'),
+                              'ftmech.utils.torch_threads': ('utils.html#torch_threads', 'ftmech/utils.py'),
                               'ftmech.utils.write_jsonl': ('utils.html#write_jsonl', 'ftmech/utils.py')}}}

@@ -186,7 +186,7 @@ def _tracr_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     chosen = (float(P["coldness"]), float(P["exactness"]))  # the map's runs at this scale are the chapters' own
     grid = lambda s: () if tuple(map(float, s)) == chosen else (tuple(map(float, s)),)
     map_runs = {("tracr-ft", prog, lr, float(c), seed, *grid(s)): ("tracr-ft", P["steps"])
-                for s in P["map_scales"] for prog, cells in P["map_cells"].items() for lr, c in cells for seed in P["seeds"]}
+                for s in P["map_scales"] for prog, cells in P["map_cells"].items() for lr, c in cells for seed in P["map_seeds"]}
     map_runs.update({("tracr-ft-budget", prog): ("tracr-ft", P["budget_steps"]) for prog in ("counter", "max_identifier")})
     return {"tracr_compile": {},
             "tracr_map": map_runs,

@@ -41,7 +41,7 @@ def _tracr(**kw) -> dict:
     Tracr's default scale (softmax coldness 100, MLP exactness 100), the scale the paper compiled with, and the
     largest noise σ of the map's grid at which every noise draw keeps both programs >= 99% accurate at the `cpu` and
     `paper` sizes (measured: 3e-5), the paper's condition that the noise does not hurt accuracy.
-    map_scales x noise_stds: the start-accuracy map; map_cells: the fine-tuning cells run at every map scale.
+    map_scales x noise_stds: the start-accuracy map; map_cells x map_seeds: the fine-tuning runs at every map scale.
     variant_*: the Max-identifier variant of Fig. 51, fine-tuned at variant_cells. budget_steps: the length of the
     tracr_map chapter's budget probe (two cells trained longer than `steps`, to show whether `steps` can decide)."""
     base = dict(counter_letters=9, maxid_len=10, maxid_letters=26, offset=1, coldness=100.0, exactness=100.0,
@@ -49,6 +49,7 @@ def _tracr(**kw) -> dict:
                 map_scales=((10.0, 5.0), (30.0, 30.0), (100.0, 100.0)),
                 map_cells={"counter": (("eta_S", 0.0), ("eta_S", 1.0), ("eta_M", 0.0), ("eta_M", 1.0)),
                            "max_identifier": (("eta_VS", 0.0), ("eta_S", 0.0), ("eta_M", 0.0), ("eta_L", 0.0))},
+                map_seeds=(0, 1, 2),  # seeds of the map's fine-tuning runs (noise draw and data stream)
                 variant_ft_smaller=6, variant_offset=3,  # Fig. 51: the 7th smallest vs the 5th, correlated when 3 apart
                 variant_cells=(("eta_VS", 0.0), ("eta_VS", 1.0), ("eta_M", 0.0), ("eta_M", 1.0)),
                 lrs={"eta_L": 1e-1, "eta_M": 1e-2, "eta_S": 1e-3, "eta_VS": 1e-4}, momentum=0.9, warmup=0.2,
@@ -81,7 +82,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "pcfg": _pcfg(c_trs=(0.0, 0.8, 1.0), seeded_c_trs=(1.0,), seeds=(0, 1), lrs={"eta_M": 1e-4, "eta_S": 1e-5},
                       ft_steps=10, ft_eval_every=2, reft_steps=10, batch_size=16, eval_size=64, processes=1,
                       prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60),
-        "tracr": _tracr(counter_len=8, maxid_len=7, maxid_letters=10, c_trs=(0.0, 1.0), seeds=(0,), steps=30,
+        "tracr": _tracr(counter_len=8, maxid_len=7, maxid_letters=10, c_trs=(0.0, 1.0), seeds=(0,), map_seeds=(0,), steps=30,
                         reft_steps=30, scr_ft_steps=30, budget_steps=60, reft_pairs=(("eta_M", "eta_VS"), ("eta_L", "eta_VS")),
                         scr_ft_lrs=("eta_VS",), eval_every=10, ckpt_evals=3, batch_size=32, eval_size=100, prune_k=3, processes=1, check_len=4,
                         noise_stds=(0.0, 3e-5, 1e-3), map_cells={"counter": (("eta_M", 0.0),),
@@ -100,7 +101,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       lrs={"eta_M": 1e-4, "eta_S": 1e-5}, ft_steps=150, ft_eval_every=30, reft_steps=200,
                       batch_size=96, eval_size=400, processes=2, prune_k=15, probe_steps=1_000, probe_train=2_000,
                       probe_test=500),
-        "tracr": _tracr(counter_len=20, c_trs=(0.0, 0.5, 1.0), seeds=(0, 1), steps=500, reft_steps=500, scr_ft_steps=500, budget_steps=3_000,
+        "tracr": _tracr(counter_len=20, c_trs=(0.0, 1.0), seeds=(0, 1), steps=500, reft_steps=500, scr_ft_steps=500, budget_steps=3_000,
+                        map_seeds=(0,), reft_c_trs=(0.0,), variant_cells=(("eta_VS", 1.0), ("eta_M", 1.0)),
                         eval_every=50, ckpt_evals=5,
                         batch_size=96, eval_size=500, prune_k=10, processes=2, check_len=5),
         "stories": _stories(vocab_size=512, seq_len=256, d_model=64, n_layers=3, n_heads=4, batch_size=32,
@@ -171,7 +173,7 @@ GRID_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({k: frozenset(v) for 
     "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeds", "lrs", "reft_from", "reft_lr", "index_c_trs", "mix_fractions",
              "jail_priors", "prune_k", "warmup", "weight_decay", "grad_clip"},
     "tracr": {"c_trs", "seeds", "lrs", "reft_pairs", "scr_ft_lrs", "reft_c_trs", "prune_k", "offset", "coldness",
-              "exactness", "noise_std", "noise_stds", "map_scales", "map_cells", "variant_ft_smaller", "variant_offset",
+              "exactness", "noise_std", "noise_stds", "map_scales", "map_cells", "map_seeds", "variant_ft_smaller", "variant_offset",
               "variant_cells", "momentum", "warmup", "grad_clip"},
     "stories": {"lrs", "pt_lr", "reft_lr", "protocols", "data_seed", "heldout", "windows", "tie_embeddings",
                 "temperature", "top_k", "seed"},

@@ -4,13 +4,13 @@
 
 # %% ../nbs/99_utils.ipynb #c002
 from __future__ import annotations
-import ast, json, os, sys, tempfile
+import ast, contextlib, json, os, sys, tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['atomic_write_bytes', 'atomic_write_text', 'write_jsonl', 'raises', 'markdown_table', 'parse_value', 'in_notebook',
-           'run_cli', 'map_in_processes']
+           'run_cli', 'torch_threads', 'map_in_processes']
 
 # %% ../nbs/99_utils.ipynb #c004
 _UMASK = os.umask(0o022); os.umask(_UMASK)  # read the process umask (os has no getter)
@@ -90,6 +90,17 @@ def _single_threaded() -> None:
     "Worker initialiser: one torch thread per process."
     import torch
     torch.set_num_threads(1)
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    "Run the block with `n` torch threads, then restore the previous count (tiny models: 1 is much faster)."
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 def map_in_processes(fn, jobs: Sequence[tuple], processes: int = 1, progress: bool = False, desc: str = "jobs") -> list:
     "[fn(*job) for job in jobs], computed in `processes` single-threaded spawned processes when > 1."

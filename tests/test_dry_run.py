@@ -116,7 +116,7 @@ def test_dry_run_trains_exactly_the_paper_runs(root):
     pp, tp = profile_params("pcfg", "paper"), profile_params("tracr", "paper")
     assert runs["pretrain"] == len(profile_params("pretrain", "paper")["priors"]) + 1 + len(pp["jail_priors"])
     other_scales = [s for s in tp["map_scales"] if tuple(s) != (tp["coldness"], tp["exactness"])]  # tracr_map's own runs
-    map_only = len(other_scales) * sum(len(cells) for cells in tp["map_cells"].values()) * len(tp["seeds"])
+    map_only = len(other_scales) * sum(len(cells) for cells in tp["map_cells"].values()) * len(tp["map_seeds"])
     variant = len(tp["variant_cells"]) * len(tp["seeds"])  # Fig. 51's Max-identifier variant
     assert runs["tracr-ft"] == 2 * len(tp["lrs"]) * len(tp["c_trs"]) * len(tp["seeds"]) + map_only + variant + 2  # + budget probe
     assert runs["stories-pt"] == 2 and runs["stories-reft"] == 2 * 3 + 1
