@@ -83,8 +83,9 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       ft_steps=10, ft_eval_every=2, reft_steps=10, batch_size=16, eval_size=64, processes=1,
                       prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60),
         "tracr": _tracr(counter_len=8, maxid_len=7, maxid_letters=10, c_trs=(0.0, 1.0), seeds=(0,), map_seeds=(0,), steps=30,
-                        reft_steps=30, scr_ft_steps=30, budget_steps=60, reft_pairs=(("eta_M", "eta_VS"), ("eta_L", "eta_VS")),
-                        scr_ft_lrs=("eta_VS",), eval_every=10, ckpt_evals=3, batch_size=32, eval_size=100, prune_k=3, processes=1, check_len=4,
+                        reft_steps=30, scr_ft_steps=30, budget_steps=60,  # reFT: the pairs the claims read
+                        reft_pairs=(("eta_M", "eta_M"), ("eta_M", "eta_S"), ("eta_M", "eta_VS"), ("eta_L", "eta_VS")),
+                        eval_every=10, ckpt_evals=3, batch_size=32, eval_size=100, prune_k=3, processes=1, check_len=4,
                         noise_stds=(0.0, 3e-5, 1e-3), map_cells={"counter": (("eta_M", 0.0),),
                                                                "max_identifier": (("eta_VS", 0.0),)},
                         variant_cells=(("eta_VS", 1.0),)),

@@ -23,7 +23,7 @@ PAPER_SIDE = {
     "reft": {"lr"},
     "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeds", "lrs", "reft_from", "reft_lr", "index_c_trs", "mix_fractions",
              "jail_priors", "prune_k"},
-    "tracr": {"c_trs", "seeds", "lrs", "reft_pairs", "scr_ft_lrs", "reft_c_tr", "prune_k", "noise_std", "noise_stds"},
+    "tracr": {"c_trs", "seeds", "lrs", "reft_pairs", "scr_ft_lrs", "reft_c_trs", "prune_k", "noise_std", "noise_stds"},
     "stories": {"lrs", "pt_lr", "reft_lr", "protocols", "tie_embeddings", "windows", "heldout"},
 }
 # ... and the names that denote a size (iterations, dimensions, batch / evaluation / data sizes, lengths, cadence).
