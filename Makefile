@@ -41,12 +41,10 @@ dry-run: venv
 sync-check: venv
 	@bash scripts/check_sync.sh $(VENV)
 
-# one torch thread per notebook worker: the smoke-size models are tiny, and two threads made them many times slower
-# on the 2-core machine (smoke book: ftmech.book.DRY_RUN_ENV).
 # experiment chapters are left to the smoke book, which runs them once and in order: they share one run store, and
 # two nbdev-test workers training the same run at the same time raced (KeyError 'checkpoint' on resume)
 nbdev-test: venv
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/nbdev-test --n-workers 2 --skip-folder-re '^([_.]|experiments$$)' 
+	$(VENV)/bin/nbdev-test --n-workers 2 --skip-folder-re '^([_.]|experiments$$)' 
 
 smoke-book: venv $(WIDGETS)
 	unset MPLBACKEND; $(PY) -m ftmech.book --profile smoke --out _build/smoke

@@ -88,7 +88,7 @@ def build_html(root: str | os.PathLike = ".", out: str | os.PathLike = "_build/b
     return index
 
 # %% ../nbs/90_book.ipynb #d001
-DRY_RUN_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # smoke-size models (dry run and smoke book): one torch thread per process
+DRY_RUN_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # smoke-size models: one torch thread per process
 
 @contextlib.contextmanager
 def environment(values: Mapping[str, str]):
@@ -331,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         base = dry_run_parameters(ch, profile) if args.dry_run else dict(profile=profile)
         params = dict(base, **overrides) if ch.is_experiment else {}
         try:
-            with environment(DRY_RUN_ENV if args.dry_run or args.profile == "smoke" else {}):
+            with environment(DRY_RUN_ENV if args.dry_run else {}):
                 secs = run_chapter(ch, params, root, args.timeout)
         except NotebookFailed as e:
             print(f"ERROR: {e}", file=sys.stderr)
