@@ -20,8 +20,10 @@ __all__ = ['attention_maps', 'mlp_activation_maps', 'plot_curves', 'plot_prune_c
 
 # %% ../nbs/08_plots.ipynb #c006
 def _map_grid(models: Mapping[str, Transformer], tokens: torch.Tensor, layers: Sequence[int] | None, part: str,
-              hook: str, cell: tuple[float, float]):
+              hook: str, cell: tuple[float, float], labels: Sequence[str] | None = None):
     "Figure, axes [models, layers] and, per cell, (axis, model name, layer, activation of `tokens` [pos] at `hook`)."
+    if labels is not None and len(labels) != len(tokens):
+        raise ValueError(f"labels has {len(labels)} entries but tokens has {len(tokens)} positions: one label per position")
     first = next(iter(models.values()))
     layers = [l for l in (range(first.cfg.n_layers) if layers is None else layers)
               if getattr(first.blocks[l], part) is not None]
@@ -40,7 +42,7 @@ def _map_grid(models: Mapping[str, Transformer], tokens: torch.Tensor, layers: S
 def attention_maps(models: Mapping[str, Transformer], tokens: torch.Tensor, layers: Sequence[int] | None = None,
                    head: int = 0, labels: Sequence[str] | None = None, vmax: float = 0.5):
     "Figure: rows = models, columns = layers; each cell the [query, key] pattern of `head` on `tokens` [pos]."
-    fig, axes, cells = _map_grid(models, tokens, layers, "attn", "hook_pattern", (3.2, 3.0))
+    fig, axes, cells = _map_grid(models, tokens, layers, "attn", "hook_pattern", (3.2, 3.0), labels)
     for ax, name, l, pattern in cells:  # pattern [head, query, key]
         im = ax.imshow(pattern[head].numpy(), vmin=0, vmax=vmax, cmap="viridis")
         ax.set_title(f"{name}: block {l}", fontsize=9)
@@ -55,7 +57,7 @@ def attention_maps(models: Mapping[str, Transformer], tokens: torch.Tensor, laye
 def mlp_activation_maps(models: Mapping[str, Transformer], tokens: torch.Tensor, layers: Sequence[int] | None = None,
                         channels: slice = slice(None), labels: Sequence[str] | None = None):
     "Figure: rows = models, columns = layers; each cell the MLP activations [pos, channels] on `tokens` [pos]."
-    fig, axes, cells = _map_grid(models, tokens, layers, "mlp", "hook_post", (3.6, 3.0))
+    fig, axes, cells = _map_grid(models, tokens, layers, "mlp", "hook_post", (3.6, 3.0), labels)
     start = channels.start or 0
     for ax, name, l, post in cells:  # post [pos, d_mlp]
         act = post[:, channels].numpy()
