@@ -537,6 +537,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'ftmech.tracr.ablation_effects': ('tracr.html#ablation_effects', 'ftmech/tracr.py'),
                               'ftmech.tracr.accuracy': ('tracr.html#accuracy', 'ftmech/tracr.py'),
                               'ftmech.tracr.answer_attention': ('tracr.html#answer_attention', 'ftmech/tracr.py'),
+                              'ftmech.tracr.answers': ('tracr.html#answers', 'ftmech/tracr.py'),
                               'ftmech.tracr.attention_mass': ('tracr.html#attention_mass', 'ftmech/tracr.py'),
                               'ftmech.tracr.carrier_head': ('tracr.html#carrier_head', 'ftmech/tracr.py'),
                               'ftmech.tracr.coincident': ('tracr.html#coincident', 'ftmech/tracr.py'),

@@ -23,7 +23,7 @@ from .store import Run, Store
 
 # %% auto #0
 __all__ = ['LETTERS', 'PROGRAMS', 'ANSWER_POS', 'SMALLER_PT', 'SMALLER_FT', 'MAX_REDRAWS', 'EVAL_SEED', 'METRICS', 'SAMPLER',
-           'TracrTask', 'coincident', 'sample', 'program_for', 'compiled', 'start_model', 'accuracy',
+           'TracrTask', 'coincident', 'sample', 'program_for', 'compiled', 'start_model', 'accuracy', 'answers',
            'tracr_train_config', 'run_config', 'eval_sets', 'evaluate', 'explicit_attention', 'train_run',
            'attention_mass', 'pattern_similarity', 'answer_attention', 'ablation_effects', 'carrier_head',
            'describe_weight', 'prune_job', 'task_of', 'compile_cfg', 'train_all', 'ft_items', 'finetuned',
@@ -85,14 +85,14 @@ def _correlate_counter(task: TracrTask, x: np.ndarray, need: int, rng: np.random
     "Edit up to `need` rows of x [m, seq_len] in place so that count(b) = count(a) + offset; the edited rows [m]."
     fits = 2 * (x == 0).sum(1) + task.offset <= task.seq_len  # enough non-a letters to hold the b's
     fits[np.flatnonzero(fits)[need:]] = False
-    for i in np.flatnonzero(fits):
-        row = x[i]
-        target = int((row == 0).sum()) + task.offset
-        bs, others = np.flatnonzero(row == 1), np.flatnonzero(row > 1)
-        if len(bs) < target:
-            row[rng.choice(others, target - len(bs), replace=False)] = 1
-        elif len(bs) > target:
-            row[rng.choice(bs, len(bs) - target, replace=False)] = rng.integers(2, task.n_letters, len(bs) - target)
+    rows = x[fits]  # [k, seq_len]
+    change = (rows == 0).sum(1) + task.offset - (rows == 1).sum(1)  # b's to add (> 0) or to remove (< 0) [k]
+    grow = (change > 0)[:, None]  # [k, 1]
+    editable = np.where(grow, rows > 1, rows == 1)  # letters that may become b, or b's that may go [k, seq_len]
+    order = np.where(editable, rng.random(rows.shape), 2.0).argsort(1).argsort(1)  # editable first, in random order
+    edit = order < np.abs(change)[:, None]  # |change| editable positions, uniform without replacement [k, seq_len]
+    rows[edit] = np.where(grow, 1, rng.integers(2, task.n_letters, rows.shape))[edit]
+    x[fits] = rows
     return fits
 
 def _fill(task: TracrTask, x: np.ndarray, rows: np.ndarray, keep, rng: np.random.Generator, what: str) -> None:
@@ -164,14 +164,18 @@ def start_model(task: TracrTask, compile_cfg: Mapping[str, Any]) -> Transformer:
 @torch.no_grad()
 def accuracy(model: Transformer, batch: Mapping[str, torch.Tensor], target: str) -> float:
     "Exact-match accuracy of the answer read at ANSWER_POS against labels `target` ('pt' or 'ft')."
+    return float((answers(model, batch["tokens"]) == batch[target]).float().mean())
+
+@torch.no_grad()
+def answers(model: Transformer, tokens: torch.Tensor) -> torch.Tensor:
+    "The model's answers [n] read at ANSWER_POS of tokens [n, 1 + seq_len]."
     model.eval()
-    pred = model(batch["tokens"].to(model.device))[:, ANSWER_POS].argmax(-1).cpu()
-    return float((pred == batch[target]).float().mean())
+    return model(tokens.to(model.device))[:, ANSWER_POS].argmax(-1).cpu()
 
 # %% ../nbs/12_tracr.ipynb #c014
 EVAL_SEED = 10_000  # held-out sets are drawn from their own seed, never from a training stream
 METRICS = ("acc_pt_cte0", "acc_pt_cte1", "acc_ft_cte0", "acc_ft_cte1")
-SAMPLER = "no-coincidence"  # in every run config: runs drawn by the earlier sampler (coincidences kept) get other ids
+SAMPLER = "no-coincidence-2"  # in every run config: runs of earlier samplers (coincidences kept; row-by-row edits) get other ids
 
 def tracr_train_config(p: Mapping[str, Any], lr: float, seed: int, steps: int | None = None) -> TrainConfig:
     "SGD with momentum, warmup then cosine to lr/100, no weight decay (spec §2.3); clipping and sizes from `p`."
@@ -201,8 +205,9 @@ def eval_sets(task: TracrTask, size: int) -> dict[str, dict[str, torch.Tensor]]:
     return {f"cte{int(c)}": sample(task, size, c, np.random.default_rng([EVAL_SEED, int(c)])) for c in (0.0, 1.0)}
 
 def evaluate(model: Transformer, evals: Mapping[str, Mapping[str, torch.Tensor]]) -> dict[str, float]:
-    "acc_pt / acc_ft on both held-out sets."
-    return {f"acc_{t}_{name}": accuracy(model, b, t) for name, b in evals.items() for t in ("pt", "ft")}
+    "acc_pt / acc_ft on both held-out sets (one forward pass per set)."
+    preds = {name: answers(model, b["tokens"]) for name, b in evals.items()}  # name -> [n]
+    return {f"acc_{t}_{name}": float((preds[name] == b[t]).float().mean()) for name, b in evals.items() for t in ("pt", "ft")}
 
 # %% ../nbs/12_tracr.ipynb #c016
 def explicit_attention(model: Transformer) -> Transformer:
