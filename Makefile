@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 help:
 	@echo "make book   install into $(VENV), run every experiment at the cpu profile, build the HTML book"
-	@echo "make test   install, check nbs/ and ftmech/ are in sync, nbdev-test, smoke book (-W), pytest"
+	@echo "make test   install, check nbs/ and ftmech/ are in sync, smoke book (-W; runs every notebook's tests), pytest"
 	@echo "make dry-run  run every experiment on the paper grid at smoke sizes (paper-dry; ~20 min on 2 cores)"
 	@echo "make bench  run the benchmarks in benchmarks/"
 
@@ -31,7 +31,9 @@ $(WIDGETS): scripts/fetch_widget_js.sh
 book: venv $(WIDGETS)
 	unset MPLBACKEND; $(PY) -m ftmech.book --profile cpu
 
-test: venv $(WIDGETS) chromium sync-check nbdev-test smoke-book pytest
+# the smoke book executes every cell of every notebook, library notebooks included (their tests are cells), so
+# `make test` does not run nbdev-test as well (it did: the library notebooks ran twice, ~5 of 25 minutes)
+test: venv $(WIDGETS) chromium sync-check smoke-book pytest
 
 # the paper profile's grid, names and claim inputs at smoke sizes on the CPU: results/paper-dry/, runs/paper-dry/;
 # fails when a claim of its ledger is not measured
@@ -41,6 +43,7 @@ dry-run: venv
 sync-check: venv
 	@bash scripts/check_sync.sh $(VENV)
 
+# for notebook authors (`make test` covers the same cells through the smoke book);
 # experiment chapters are left to the smoke book, which runs them once and in order: they share one run store, and
 # two nbdev-test workers training the same run at the same time raced (KeyError 'checkpoint' on resume)
 nbdev-test: venv

@@ -20,6 +20,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'ftmech.book.new_runs': ('book.html#new_runs', 'ftmech/book.py'),
                              'ftmech.book.recorded_by': ('book.html#recorded_by', 'ftmech/book.py'),
                              'ftmech.book.run_chapter': ('book.html#run_chapter', 'ftmech/book.py'),
+                             'ftmech.book.run_chapters': ('book.html#run_chapters', 'ftmech/book.py'),
                              'ftmech.book.toc_files': ('book.html#toc_files', 'ftmech/book.py'),
                              'ftmech.book.unmeasured_claims': ('book.html#unmeasured_claims', 'ftmech/book.py')},
             'ftmech.compiler': { 'ftmech.compiler.CompileError': ('compiler.html#compileerror', 'ftmech/compiler.py'),

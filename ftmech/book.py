@@ -17,7 +17,7 @@ from .utils import parse_value, run_cli
 # %% auto #0
 __all__ = ['DRY_RUN_ENV', 'RECORDED_BY', 'GPU_ASSUMPTIONS', 'Chapter', 'chapters', 'toc_files', 'NotebookFailed', 'run_chapter',
            'build_html', 'environment', 'declared_parameters', 'dry_run_chapters', 'dry_run_parameters', 'recorded_by',
-           'unmeasured_claims', 'chapter_runs', 'new_runs', 'book_estimate', 'format_estimate', 'main']
+           'unmeasured_claims', 'run_chapters', 'chapter_runs', 'new_runs', 'book_estimate', 'format_estimate', 'main']
 
 # %% ../nbs/90_book.ipynb #c005
 @dataclass(frozen=True)
@@ -136,6 +136,34 @@ def unmeasured_claims(results_dir: str | os.PathLike, profile: str) -> tuple[dic
     from ftmech.ledger import LEDGER_FILE
     doc = json.loads((Path(results_dir) / profile / LEDGER_FILE).read_text())
     return doc["counts"], [e for e in doc["claims"] if e["verdict"] == "not measured"]
+
+# %% ../nbs/90_book.ipynb #e001
+def run_chapters(
+    todo: Sequence[Chapter],  # chapters in book order (library first)
+    parameters_of,  # chapter -> papermill parameters
+    root: str | os.PathLike = ".",  # repository root: the kernels' working directory
+    timeout: int | None = None,  # per-cell timeout in seconds
+    jobs: int = 1,  # library chapters executed at the same time
+):
+    "Execute `todo`, the library chapters `jobs` at a time, then the experiments in order; yields (chapter, seconds)."
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    lib, exp = [c for c in todo if not c.is_experiment], [c for c in todo if c.is_experiment]
+    if jobs > 1 and len(lib) > 1:
+        threads = str(max(1, (os.cpu_count() or 1) // jobs))
+        with environment({"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}):
+            pool = ThreadPoolExecutor(jobs)  # threads suffice: each chapter runs in its own kernel process
+            futures = {pool.submit(run_chapter, c, parameters_of(c), root, timeout): c for c in lib}
+            try:
+                for f in as_completed(futures):
+                    yield futures[f], f.result()
+            finally:  # on a failure, chapters not yet started are dropped; running ones finish
+                pool.shutdown(wait=True, cancel_futures=True)
+        lib = []
+    for c in lib + exp:
+        yield c, run_chapter(c, parameters_of(c), root, timeout)
+
 
 # %% ../nbs/90_book.ipynb #d004
 GPU_ASSUMPTIONS: Mapping[str, float] = MappingProxyType({
@@ -290,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="build folder (default _build/<profile>)")
     ap.add_argument("--no-html", action="store_true", help="execute the chapters only")
     ap.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="library chapters executed at the same time (default: one per core)")
     ap.add_argument("--dry-run", action="store_true",
                     help="execute the experiment chapters on PROFILE-dry (the profile's grid at smoke sizes, on the CPU) "
                          "into results/PROFILE-dry/ and the store runs/PROFILE-dry/; no HTML; fails if a claim is not measured")
@@ -326,17 +356,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(format_estimate(book_estimate([c.name for c in every if c.is_experiment], profile)), flush=True)
         except Exception as e:  # the estimate must never stop a paper run
             print(f"(no GPU-time estimate: {type(e).__name__}: {e})", flush=True)
-    t_start = time.perf_counter()
-    for ch in todo:
+    if args.jobs < 1:
+        ap.error(f"--jobs must be at least 1, got {args.jobs}")
+
+    def parameters_of(ch: Chapter) -> dict[str, Any]:
         base = dry_run_parameters(ch, profile) if args.dry_run else dict(profile=profile)
-        params = dict(base, **overrides) if ch.is_experiment else {}
-        try:
-            with environment(DRY_RUN_ENV if args.dry_run else {}):
-                secs = run_chapter(ch, params, root, args.timeout)
-        except NotebookFailed as e:
-            print(f"ERROR: {e}", file=sys.stderr)
-            return 1
-        print(f"  executed {ch.source} -> {ch.output} ({secs:.1f} s)", flush=True)
+        return dict(base, **overrides) if ch.is_experiment else {}
+    t_start = time.perf_counter()
+    try:
+        with environment(DRY_RUN_ENV if args.dry_run else {}):
+            for ch, secs in run_chapters(todo, parameters_of, root, args.timeout, args.jobs):
+                print(f"  executed {ch.source} -> {ch.output} ({secs:.1f} s)", flush=True)
+    except NotebookFailed as e:
+        print(f"ERROR: {e}", file=sys.stderr)
+        return 1
     if args.dry_run:
         print(f"dry run: {len(todo)} chapters in {time.perf_counter() - t_start:.0f} s")
         if not any(c.name == "claims" for c in todo):
