@@ -140,6 +140,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'ftmech.ledger.tracr_claims': ('ledger.html#tracr_claims', 'ftmech/ledger.py'),
                                'ftmech.ledger.tracr_revisions': ('ledger.html#tracr_revisions', 'ftmech/ledger.py'),
                                'ftmech.ledger.v3_revisions': ('ledger.html#v3_revisions', 'ftmech/ledger.py'),
+                               'ftmech.ledger.v4_revisions': ('ledger.html#v4_revisions', 'ftmech/ledger.py'),
                                'ftmech.ledger.value_of': ('ledger.html#value_of', 'ftmech/ledger.py'),
                                'ftmech.ledger.with_levels': ('ledger.html#with_levels', 'ftmech/ledger.py'),
                                'ftmech.ledger.write_ledger': ('ledger.html#write_ledger', 'ftmech/ledger.py')},

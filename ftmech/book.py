@@ -123,7 +123,7 @@ RECORDED_BY: Mapping[str, str] = MappingProxyType({  # measurement-name prefix -
     "scratch/index/": "indexer", "mix/": "appendix", "jailbreak/": "appendix", "randft_reft/": "appendix",
     "tracr/compiled/": "tracr_compile", "tracr/ft/": "tracr_finetune", "tracr/attn/": "tracr_finetune",
     "tracr/sim/": "tracr_finetune", "tracr/prune/": "tracr_revival", "tracr/reft/": "tracr_revival",
-    "tracr/scr_ft/": "tracr_revival", "stories/": "stories",
+    "tracr/scr_ft/": "tracr_revival", "tracr/budget/": "tracr_map", "stories/": "stories",
 })
 
 def recorded_by(measurement: str) -> str | None:

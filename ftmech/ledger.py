@@ -13,13 +13,13 @@ from typing import Any
 from .utils import atomic_write_text
 
 # %% auto #0
-__all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'V3_COMMIT', 'V3_NOISE_COMMIT', 'CLAIMS_V1',
-           'REVISIONS', 'CLAIMS', 'PROFILE_ORDER', 'measurement', 'with_levels', 'record', 'load_measurements', 'Claim',
-           'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below',
-           'at_chance', 'exceeds', 'faster', 'reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of',
-           'best_of', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions', 'v3_revisions',
-           'tracr_revisions', 'stories_revisions', 'current_claims', 'as_loaded', 'judge_all', 'write_ledger',
-           'profile_ledgers', 'summary_rows']
+__all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'V3_COMMIT', 'V3_NOISE_COMMIT', 'V4_COMMIT',
+           'CLAIMS_V1', 'REVISIONS', 'CLAIMS', 'PROFILE_ORDER', 'measurement', 'with_levels', 'record',
+           'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least',
+           'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'all_of', 'any_of', 'given', 'minus',
+           'scaled', 'mean_of', 'best_of', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
+           'v3_revisions', 'v4_revisions', 'tracr_revisions', 'stories_revisions', 'current_claims', 'as_loaded',
+           'judge_all', 'write_ledger', 'profile_ledgers', 'summary_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -679,6 +679,23 @@ def v3_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
     ]
 
 
+# %% ../nbs/19_ledger.ipynb #c016v4b
+V4_COMMIT = "PENDING"  # the commit that introduced the version-4 criteria
+_R_BUDGET = ("v1/v2 read the grid's final model after `steps` iterations (500 at cpu, 5% of the paper's 10K); the budget "
+             "probe (tracr_map) showed the η_M Counter still climbing there (at 9e4aa84, with the previous sampler, it "
+             "first reached 0.9 at iteration 2,700 of 3,000), so the grid's budget cannot decide the claim. Written after "
+             "that exploratory probe was seen; it is judged on the probe re-trained with the new sampler")
+
+def v4_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
+    "Version 4: the Counter's η_M claim judged on the budget probe (the same cell fine-tuned for budget_steps)."
+    base = latest["tracr-counter-eta_M-learns-b-v2"]
+    return [Claim("tracr-counter-eta_M-learns-b-v4", base.text, base.source,
+                  "final Acc. O_FT(C_Te=0) >= 0.9 (2 SE) of the budget probe: the Counter fine-tuned at η_M with "
+                  "C_Tr = 0 for the profile's budget_steps iterations (seed 0)",
+                  {"ft": "tracr/budget/counter/eta_M/c0/acc_ft_cte0"}, lambda ft: at_least(ft, 0.9), version=4,
+                  revises=base.id, reason=_R_BUDGET, introduced=V4_COMMIT)]
+
+
 # %% ../nbs/19_ledger.ipynb #c016c
 def tracr_revisions(v1: Mapping[str, Claim]) -> list[Claim]:
     "Version 2 of the Tracr claims whose measurements carry noise (the exactness check stays as it was)."
@@ -753,6 +770,7 @@ CLAIMS_V1: list[Claim] = pcfg_claims() + tracr_claims() + stories_claims()
 _BY_ID = {c.id: c for c in CLAIMS_V1}
 REVISIONS: list[Claim] = pcfg_revisions(_BY_ID) + tracr_revisions(_BY_ID) + stories_revisions(_BY_ID)
 REVISIONS += v3_revisions({c.id: c for c in REVISIONS})
+REVISIONS += v4_revisions({c.id: c for c in REVISIONS})
 CLAIMS: list[Claim] = CLAIMS_V1 + REVISIONS  # judged in this order: a premise is judged before the claims that need it
 
 def current_claims(claims: Sequence[Claim] | None = None) -> list[Claim]:
