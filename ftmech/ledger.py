@@ -680,7 +680,7 @@ def v3_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
 
 
 # %% ../nbs/19_ledger.ipynb #c016v4b
-V4_COMMIT = "PENDING"  # the commit that introduced the version-4 criteria
+V4_COMMIT = "b9ed1d0"  # the commit that introduced the version-4 criteria
 _R_BUDGET = ("v1/v2 read the grid's final model after `steps` iterations (500 at cpu, 5% of the paper's 10K); the budget "
              "probe (tracr_map) showed the η_M Counter still climbing there (at 9e4aa84, with the previous sampler, it "
              "first reached 0.9 at iteration 2,700 of 3,000), so the grid's budget cannot decide the claim. Written after "
