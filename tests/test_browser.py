@@ -43,14 +43,22 @@ def browser():
 
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_page_renders_offline_with_figures(html_root, browser, page):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # importable: the browser fixture checked
     pg = browser.new_page()
     outside: list[str] = []
     failed: list[str] = []
     pg.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
              if not route.request.url.startswith(("file:", "data:")) else route.continue_())
     pg.on("requestfailed", lambda r: failed.append(r.url))
-    pg.goto((html_root / page).resolve().as_uri())
-    pg.wait_for_load_state("networkidle")
+    pending: set[str] = set()  # requests started and not yet finished
+    pg.on("request", lambda r: pending.add(r.url))
+    pg.on("requestfinished", lambda r: pending.discard(r.url))
+    pg.on("requestfailed", lambda r: pending.discard(r.url))
+    pg.goto((html_root / page).resolve().as_uri(), wait_until="load")  # every image and script of the page is in
+    try:  # then MathJax and other late requests; Chromium has missed "networkidle" on a finished page once (CI-like run)
+        pg.wait_for_load_state("networkidle", timeout=20_000)
+    except PlaywrightTimeout:
+        assert not pending, f"{page}: requests still pending after 20 s: {sorted(pending)}"
     images = pg.eval_on_selector_all("main img", "els => els.map(e => [e.getAttribute('src'), e.naturalWidth])")
     figures = [src for src, width in images if src and src.endswith(".png")]
     broken = [src for src, width in images if not width]
