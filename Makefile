@@ -52,8 +52,10 @@ nbdev-test: venv
 smoke-book: venv $(WIDGETS)
 	unset MPLBACKEND; $(PY) -m ftmech.book --profile smoke --out _build/smoke
 
+# one worker per core, whole test files per worker (module fixtures such as the reduced dry run run once); torch on
+# one thread per worker, so the workers and the trainings they start do not oversubscribe the cores
 pytest: venv
-	FTMECH_BOOK_HTML=_build/smoke/_build/html $(PY) -m pytest -q
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 FTMECH_BOOK_HTML=_build/smoke/_build/html $(PY) -m pytest -q -n auto --dist loadfile
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }

@@ -93,7 +93,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                             ft_steps=6, reft_steps=6, eval_every=10, n_loss=16, gen_prompts=2, gen_per_prompt=2,
                             gen_tokens=16, probe_train=64, probe_steps=50, probe_len=32, processes=1),
     }),
-    Profile("cpu", "the default book on a 2-core CPU (PCFG ~40 min, Tracr ~6 min, TinyStories: see the README)", "cpu", {
+    Profile("cpu", "the default book on a 2-core CPU (chapter times: see the README)", "cpu", {
         "data": dict(n_lengths=50_000, n_labels=20_000, window=250, seed=0),
         "pretrain": dict(_PT_SMALL, priors=("low", "medium", "high"), lr=1e-3, **_loop(3_000, 96, 500, 500, 1_000)),
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(2_000, 96, 100, 500, 1_000)),
