@@ -102,15 +102,31 @@ def torch_threads(n: int):
     finally:
         torch.set_num_threads(before)
 
+_POOLS: dict[int, object] = {}  # processes -> spawned pool, kept for later calls (each worker's start-up imports torch: ~3 s)
+
+def _pool(processes: int):
+    "The kept pool of `processes` single-threaded spawned workers (a new one if none is kept)."
+    import concurrent.futures as cf, multiprocessing as mp
+    if processes not in _POOLS:
+        _POOLS[processes] = cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn"), initializer=_single_threaded)
+    return _POOLS[processes]
+
 def map_in_processes(fn, jobs: Sequence[tuple], processes: int = 1, progress: bool = False, desc: str = "jobs") -> list:
-    "[fn(*job) for job in jobs], computed in `processes` single-threaded spawned processes when > 1."
+    "[fn(*job) for job in jobs], computed in `processes` single-threaded spawned processes when > 1 (kept between calls)."
     if processes <= 1 or len(jobs) < 2:
         return [fn(*job) for job in jobs]
-    import concurrent.futures as cf, multiprocessing as mp
+    import concurrent.futures as cf
+    from concurrent.futures.process import BrokenProcessPool
     from tqdm.auto import tqdm
-    with cf.ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn"), initializer=_single_threaded) as pool:
-        futures = [pool.submit(fn, *job) for job in jobs]
+    futures = [_pool(processes).submit(fn, *job) for job in jobs]
+    try:
         for fut in tqdm(cf.as_completed(futures), total=len(futures), disable=not progress, mininterval=2.0,
                         desc=f"{len(jobs)} {desc} in {processes} processes"):
             fut.result()  # raises a worker's error as soon as it arrives
-        return [f.result() for f in futures]
+    except BaseException as e:
+        for f in futures:
+            f.cancel()  # jobs not yet started; the pool stays usable
+        if isinstance(e, BrokenProcessPool):  # a worker died (e.g. killed): the next call starts a new pool
+            _POOLS.pop(processes).shutdown(wait=False, cancel_futures=True)
+        raise
+    return [f.result() for f in futures]
