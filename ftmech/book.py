@@ -56,7 +56,10 @@ def run_chapter(ch: Chapter, parameters: Mapping[str, Any], root: str | os.PathL
     tmp = ch.output.with_name(f".{ch.output.name}.tmp.ipynb")
     t0 = time.perf_counter()
     try:
-        pm.execute_notebook(str(ch.source), str(tmp), parameters=dict(parameters), cwd=str(root),
+        # the kernel starts in `root` (nbclient's resources path); papermill's own `cwd` would chdir this whole
+        # process, which chapters executed in parallel threads would race on
+        pm.execute_notebook(str(ch.source), str(tmp), parameters=dict(parameters),
+                            resources={"metadata": {"path": str(Path(root).resolve())}},
                             kernel_name="python3", progress_bar=False, log_output=False,
                             execution_timeout=timeout, report_mode=False,
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])  # quiet kernel start-up

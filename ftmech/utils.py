@@ -87,8 +87,9 @@ def run_cli(module_name: str, main) -> None:
 
 # %% ../nbs/99_utils.ipynb #c022
 def _single_threaded() -> None:
-    "Worker initialiser: one torch thread per process."
-    import torch
+    "Worker initialiser: one torch thread per process; Ctrl-C (SIGINT) is the caller's to handle, not the workers'."
+    import signal, torch
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # kernels are interrupted as a process group at shutdown
     torch.set_num_threads(1)
 
 @contextlib.contextmanager
