@@ -32,7 +32,7 @@ book: venv $(WIDGETS)
 	unset MPLBACKEND; $(PY) -m ftmech.book --profile cpu
 
 # the smoke book executes every cell of every notebook, library notebooks included (their tests are cells), so
-# `make test` does not run nbdev-test as well (it did: the library notebooks ran twice, ~5 of 25 minutes)
+# `make test` does not run nbdev-test as well (it did, so every library notebook ran twice)
 test: venv $(WIDGETS) chromium sync-check smoke-book pytest
 
 # the paper profile's grid, names and claim inputs at smoke sizes on the CPU: results/paper-dry/, runs/paper-dry/;

@@ -161,7 +161,6 @@ def start_model(task: TracrTask, compile_cfg: Mapping[str, Any]) -> Transformer:
             p.add_(torch.randn(p.shape, generator=gen) * compile_cfg["noise_std"])
     return model
 
-@torch.no_grad()
 def accuracy(model: Transformer, batch: Mapping[str, torch.Tensor], target: str) -> float:
     "Exact-match accuracy of the answer read at ANSWER_POS against labels `target` ('pt' or 'ft')."
     return float((answers(model, batch["tokens"]) == batch[target]).float().mean())
