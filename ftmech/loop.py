@@ -203,14 +203,18 @@ def train_single(
     dtype: str = "bfloat16",  # forward precision on CUDA: 'bfloat16' (autocast) or 'float32'; CPU: always float32
     compile: bool = False,  # train through torch.compile(model)
 ) -> Run:
-    "Train `model` as `run` to the end; returns the complete run."
+    """Train `model` as `run` to the end; returns the complete run. The run's lock is held throughout: a second
+    process training the same run waits, then finds it complete and returns it untrained."""
     device = loop_device(device, dtype, compile)
-    model = model.to(device)
-    opt = make_optimizer(model, tc)
-    start, metrics = start_state(run, model, opt)
-    loop = SingleLoop(run, model, opt, tc, step_loss, evaluate, Cadence.of(tc, eval_steps, stop_after), device,
-                      dtype=dtype, compile=compile, progress=progress)
-    loop.fit(start, [metrics], range(start, tc.steps))
+    with run.exclusive():
+        if run.complete:
+            return run
+        model = model.to(device)
+        opt = make_optimizer(model, tc)
+        start, metrics = start_state(run, model, opt)
+        loop = SingleLoop(run, model, opt, tc, step_loss, evaluate, Cadence.of(tc, eval_steps, stop_after), device,
+                          dtype=dtype, compile=compile, progress=progress)
+        loop.fit(start, [metrics], range(start, tc.steps))
     return run
 
 # %% ../nbs/04a_loop.ipynb #c022
@@ -242,9 +246,12 @@ def execute_single(
     if run.complete:
         return run
     device = loop_device(device, dtype, compile)
-    s = setup(run)
-    model = s.prepare(initial_model(store, run, s.fresh, device))
-    if s.files is not None:
-        s.files(run.create())
-    return train_single(run, model, TrainConfig(**config["train"]), s.step_loss, s.evaluate,
-                        config.get("eval_steps", ()), progress, stop_after, device, dtype, compile)
+    with run.exclusive():  # held again (re-entrantly) by train_single
+        if run.complete:  # another process finished it while this one waited for the lock
+            return run
+        s = setup(run)
+        model = s.prepare(initial_model(store, run, s.fresh, device))
+        if s.files is not None:
+            s.files(run.create())
+        return train_single(run, model, TrainConfig(**config["train"]), s.step_loss, s.evaluate,
+                            config.get("eval_steps", ()), progress, stop_after, device, dtype, compile)

@@ -4,12 +4,13 @@
 
 # %% ../nbs/03_store.ipynb #c003
 from __future__ import annotations
-import argparse, hashlib, json, os, shutil, sys
-from collections.abc import Mapping, Sequence
+import argparse, contextlib, hashlib, json, os, re, shutil, sys
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
+from filelock import FileLock, Timeout
 from safetensors import SafetensorError
 from safetensors.torch import load as st_load, save as st_save
 
@@ -17,9 +18,10 @@ import ftmech
 from .model import ModelConfig, Transformer
 from .utils import atomic_write_bytes, atomic_write_text, run_cli
 
+
 # %% auto #0
-__all__ = ['StoreError', 'canonical', 'run_id', 'check_state_dict', 'optimizer_to_files', 'optimizer_from_files', 'Run', 'Store',
-           'main']
+__all__ = ['FINAL_FILES', 'StoreError', 'canonical', 'run_id', 'check_state_dict', 'check_weights_finite', 'optimizer_to_files',
+           'optimizer_from_files', 'Run', 'Store', 'main']
 
 # %% ../nbs/03_store.ipynb #c006
 class StoreError(RuntimeError):
@@ -42,16 +44,27 @@ def _read_json(path: Path) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise StoreError(f"{path} is corrupt (not valid JSON: {e})") from None
 
-def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
+def _tensors_from_bytes(data: bytes, path: Path) -> dict[str, torch.Tensor]:
     try:
-        return st_load(path.read_bytes())
-    except FileNotFoundError:
-        raise StoreError(f"{path} is missing") from None
+        return st_load(data)
     except (SafetensorError, ValueError, RuntimeError) as e:
         raise StoreError(f"{path} is corrupt (not a safetensors file: {e})") from None
 
-def _write_tensors(path: Path, tensors: Mapping[str, torch.Tensor]) -> None:
-    atomic_write_bytes(path, st_save({k: v.detach().contiguous().cpu() for k, v in tensors.items()}))
+def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        return _tensors_from_bytes(path.read_bytes(), path)
+    except FileNotFoundError:
+        raise StoreError(f"{path} is missing") from None
+
+def _file_record(data: bytes) -> dict:
+    "What a complete run records of each final file: its size and SHA-256."
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+def _write_tensors(path: Path, tensors: Mapping[str, torch.Tensor]) -> dict:
+    "Write `tensors` atomically as safetensors; returns the file's record (size, SHA-256)."
+    data = st_save({k: v.detach().contiguous().cpu() for k, v in tensors.items()})
+    atomic_write_bytes(path, data)
+    return _file_record(data)
 
 def check_state_dict(model: torch.nn.Module, tensors: Mapping[str, torch.Tensor], source: Path) -> None:
     "Raise StoreError naming `source` unless `tensors` has exactly the model's parameter names and shapes."
@@ -64,6 +77,13 @@ def check_state_dict(model: torch.nn.Module, tensors: Mapping[str, torch.Tensor]
         if tuple(tensors[k].shape) != tuple(v.shape):
             raise StoreError(f"{source}: tensor {k!r} has shape {tuple(tensors[k].shape)} but the model in "
                              f"config.json expects {tuple(v.shape)}")
+
+def check_weights_finite(tensors: Mapping[str, torch.Tensor], source: Path) -> None:
+    "Raise StoreError naming `source` and the first tensor with a NaN or infinite value (finished runs never have one)."
+    for k, v in tensors.items():
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            raise StoreError(f"{source}: tensor {k!r} has NaN or infinite values (a finished run never does)")
+
 
 # %% ../nbs/03_store.ipynb #c011
 def optimizer_to_files(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -84,6 +104,9 @@ def optimizer_from_files(opt: torch.optim.Optimizer, tensors: Mapping[str, torch
     opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 # %% ../nbs/03_store.ipynb #c014
+_LOCKS: dict[str, FileLock] = {}  # lock file -> its lock, one object per file (reentrant within a thread)
+FINAL_FILES = ("model.safetensors", "metrics.jsonl")  # a complete run's files whose size and SHA-256 it records
+
 class Run:
     "One run in a store: a folder named by the run id."
 
@@ -95,31 +118,124 @@ class Run:
     def __repr__(self) -> str:
         return f"Run({self.id}, {self.config.get('protocol', '?')}, {self.status})"
 
+    # --- status ------------------------------------------------------------------------------------------
     @property
     def status(self) -> str:
-        "'absent' (never started), 'running' (started or interrupted) or 'complete'."
+        """'absent' (never started), 'running' (a process holds its lock), 'interrupted' (a checkpoint; resumes when
+        run again), 'incomplete' (started but stopped before its first checkpoint; trains from step 0 when run again),
+        'complete', or 'damaged' (`problem()` says what)."""
         if not (self.path / "config.json").exists():
             return "absent"
-        return _read_json(self.path / "state.json").get("status", "running") if (self.path / "state.json").exists() else "running"
+        if self.problem() is not None:
+            return "damaged"
+        if self._state().get("status") == "complete":
+            return "complete"
+        if self._locked_elsewhere():
+            return "running"
+        return "interrupted" if "checkpoint" in self._state() else "incomplete"
 
     @property
     def complete(self) -> bool:
         return self.status == "complete"
 
+    def _state(self) -> dict:
+        path = self.path / "state.json"
+        return _read_json(path) if path.exists() else {}
+
+    def problem(self, full: bool = False) -> str | None:
+        """Why the run's files cannot be trusted, or None. Cheap checks (config.json hashes to the folder name; a
+        complete run's final files exist with their recorded sizes); `full` also re-hashes the final files and checks
+        that the weights load, fit the config and are finite."""
+        try:
+            record = _read_json(self.path / "config.json")
+            if not isinstance(record, dict) or "config" not in record or "parent" not in record:
+                return f"{self.path / 'config.json'} is not a run record (no config and parent)"
+            if record["config"] != self.config or record["parent"] != self.parent:
+                return (f"{self.path / 'config.json'} was edited: it hashes to {run_id(record['config'], record['parent'])}, "
+                        f"not to its folder name {self.id}")
+            state = self._state()
+            if state.get("status") != "complete":
+                return None
+            for name, want in state.get("files", {name: None for name in FINAL_FILES}).items():
+                path = self.path / name
+                if not path.exists():
+                    return f"{path} is missing"
+                if want is not None and path.stat().st_size != want["bytes"]:
+                    return f"{path} has {path.stat().st_size} bytes, but the run recorded {want['bytes']} when it finished"
+            if full:
+                self._verified_bytes("metrics.jsonl")
+                tensors = _tensors_from_bytes(self._verified_bytes("model.safetensors"), self.path / "model.safetensors")
+                check_state_dict(Transformer(self.model_config()), tensors, self.path / "model.safetensors")
+                check_weights_finite(tensors, self.path / "model.safetensors")
+        except StoreError as e:
+            return str(e)
+        return None
+
+    def _verified_bytes(self, name: str) -> bytes:
+        "The bytes of final file `name`, checked against the SHA-256 the run recorded when it finished (if it did)."
+        path = self.path / name
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"{path} is missing") from None
+        want = self._state().get("files", {}).get(name)
+        if want is not None and _file_record(data) != want:
+            raise StoreError(f"{path} does not match the SHA-256 recorded when the run finished (the file changed)")
+        return data
+
     @property
     def step(self) -> int:
         "Training steps done: the last checkpoint's step (0 for a run never checkpointed)."
-        state = self.path / "state.json"
-        return int(_read_json(state).get("step", 0)) if state.exists() else 0
+        return int(self._state().get("step", 0))
 
+    # --- locking -----------------------------------------------------------------------------------------
+    def _lock(self) -> FileLock:
+        path = str(self.store.root / ".locks" / f"{self.id}.lock")
+        if path not in _LOCKS:
+            _LOCKS[path] = FileLock(path)
+        return _LOCKS[path]
+
+    def _locked_elsewhere(self) -> bool:
+        "True when another process (or thread) holds this run's lock, i.e. is training it now."
+        lock = self._lock()
+        if lock.is_locked:
+            return False  # this thread holds it
+        try:
+            (self.store.root / ".locks").mkdir(exist_ok=True)
+            lock.acquire(timeout=0)
+        except Timeout:
+            return True
+        except OSError:  # a read-only store: nobody can be training in it
+            return False
+        lock.release()
+        return False
+
+    @contextlib.contextmanager
+    def exclusive(self, quiet: bool = False) -> Iterator["Run"]:
+        """Hold the run's lock (an advisory file lock in `<store>/.locks/`, released when the process ends, even by a
+        crash) for the block: a second process that wants to train the run waits here, then finds it complete."""
+        lock = self._lock()
+        (self.store.root / ".locks").mkdir(parents=True, exist_ok=True)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if not quiet:
+                print(f"run {self.id}: another process is training it; waiting until it stops", file=sys.stderr)
+            lock.acquire()
+        try:
+            yield self
+        finally:
+            lock.release()
+
+    # --- writing -----------------------------------------------------------------------------------------
     def create(self) -> "Run":
-        "Make the folder and write config.json (idempotent; an existing different config is an error)."
+        "Make the folder and write config.json (idempotent; a damaged run or an existing different config is an error)."
         record = {"run_id": self.id, "parent": self.parent, "config": self.config, "ftmech_version": ftmech.__version__}
         path = self.path / "config.json"
         if path.exists():
-            old = _read_json(path)
-            if old.get("config") != self.config or old.get("parent") != self.parent:
-                raise StoreError(f"{path} holds a different config than run {self.id} (hash collision or edited file)")
+            problem = self.problem()
+            if problem is not None:
+                raise StoreError(f"run {self.id} is damaged: {problem}; delete {self.path} to train it again")
             return self
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
@@ -131,10 +247,16 @@ class Run:
         except (KeyError, TypeError, ValueError) as e:
             raise StoreError(f"{self.path / 'config.json'} has no valid model config: {e}") from None
 
+    def _refuse_if_complete(self, action: str) -> None:
+        if self._state().get("status") == "complete":
+            raise StoreError(f"run {self.id} is already complete: refusing to {action} (a finished run is never reopened; "
+                             "another process trained it without holding its lock)")
+
     # --- checkpoints -------------------------------------------------------------------------------------
     def save_checkpoint(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, step: int,
                         metrics: Sequence[Mapping], extra: Mapping[str, Any] | None = None) -> None:
         "Write a complete checkpoint at `step`, then point state.json at it and drop older checkpoints."
+        self._refuse_if_complete(f"write a checkpoint at step {step}")
         name = f"ckpt-{step:09d}"
         tmp = self.path / f".{name}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -154,12 +276,12 @@ class Run:
 
     def resume_state(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[int, list[dict], dict] | None:
         "Load the last checkpoint into `model` and `optimizer`; returns (step, metrics, extra), or None if there is none."
-        if not (self.path / "state.json").exists():
+        state = self._state()
+        if not state:
             return None
-        state = _read_json(self.path / "state.json")
-        if "checkpoint" not in state:  # another process finished this run while we were starting it
-            raise StoreError(f"run {self.id} became {state.get('status', 'unknown')} while this process was starting "
-                             "it: two processes trained one run at once; run again to load the finished run")
+        if "checkpoint" not in state:
+            raise StoreError(f"{self.path / 'state.json'} names no checkpoint (status {state.get('status', 'unknown')!r}): "
+                             "nothing to resume from")
         ckpt = self.path / state["checkpoint"]
         tensors = _read_tensors(ckpt / "model.safetensors")
         check_state_dict(model, tensors, ckpt / "model.safetensors")
@@ -171,30 +293,41 @@ class Run:
         return state["step"], _read_jsonl(ckpt / "metrics.jsonl"), _read_json(ckpt / "extra.json")
 
     def finish(self, model: torch.nn.Module, metrics: Sequence[Mapping], step: int) -> None:
-        "Write the final weights and metrics, mark the run complete, drop checkpoints."
-        _write_tensors(self.path / "model.safetensors", model.state_dict())
-        atomic_write_text(self.path / "metrics.jsonl", "".join(canonical(m) + "\n" for m in metrics))
-        atomic_write_text(self.path / "state.json", json.dumps({"status": "complete", "step": step}))
+        "Write the final weights and metrics with their sizes and SHA-256, mark the run complete, drop checkpoints."
+        self._refuse_if_complete("finish it again")
+        files = {"model.safetensors": _write_tensors(self.path / "model.safetensors", model.state_dict())}
+        text = "".join(canonical(m) + "\n" for m in metrics).encode()
+        atomic_write_bytes(self.path / "metrics.jsonl", text)
+        files["metrics.jsonl"] = _file_record(text)
+        atomic_write_text(self.path / "state.json", json.dumps({"status": "complete", "step": step, "files": files}))
         for old in self.path.glob("ckpt-*"):
             shutil.rmtree(old, ignore_errors=True)
 
     # --- reading results ---------------------------------------------------------------------------------
+    def _check_complete(self) -> None:
+        status = self.status
+        if status == "damaged":
+            raise StoreError(f"run {self.id} is damaged: {self.problem()}")
+        if status != "complete":
+            raise StoreError(f"run {self.id} is {status}, not complete: no final model.safetensors to load")
+
     def load_model(self, device: str | torch.device = "cpu") -> Transformer:
-        "The final model of a complete run, on `device`."
-        if not self.complete:
-            raise StoreError(f"run {self.id} is {self.status}, not complete: no final model.safetensors to load")
+        "The final model of a complete run, on `device` (its weights checked against their recorded SHA-256)."
+        self._check_complete()
         model = Transformer(self.model_config())
         path = self.path / "model.safetensors"
-        tensors = _read_tensors(path)
+        tensors = _tensors_from_bytes(self._verified_bytes("model.safetensors"), path)
         check_state_dict(model, tensors, path)
+        check_weights_finite(tensors, path)
         model.load_state_dict(tensors)
         return model.to(device)
 
     def metrics(self) -> list[dict]:
-        "Metrics of a complete run, or of the last checkpoint of a running one."
-        if self.complete:
-            return _read_jsonl(self.path / "metrics.jsonl")
-        state = _read_json(self.path / "state.json") if (self.path / "state.json").exists() else {}
+        "Metrics of a complete run, or of the last checkpoint of an unfinished one."
+        state = self._state()
+        if state.get("status") == "complete":
+            self._check_complete()
+            return _parse_jsonl(self._verified_bytes("metrics.jsonl"), self.path / "metrics.jsonl")
         return _read_jsonl(self.path / state["checkpoint"] / "metrics.jsonl") if "checkpoint" in state else []
 
     def final_metrics(self) -> dict:
@@ -202,47 +335,80 @@ class Run:
         m = self.metrics()
         return m[-1] if m else {}
 
+def _parse_jsonl(data: bytes, path: Path) -> list[dict]:
+    try:
+        return [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise StoreError(f"{path} is corrupt ({e})") from None
+
 def _read_jsonl(path: Path) -> list[dict]:
     try:
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        return _parse_jsonl(path.read_bytes(), path)
     except FileNotFoundError:
         raise StoreError(f"{path} is missing") from None
-    except json.JSONDecodeError as e:
-        raise StoreError(f"{path} is corrupt (line {e.lineno}: {e.msg})") from None
+
 
 # %% ../nbs/03_store.ipynb #c016
+_ID = re.compile(r"[0-9a-f]{16}")
+
 class Store:
     "A folder of runs."
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"store {self.root} is a file, not a folder")
 
     def run(self, config: Mapping[str, Any], parent: "str | Run | None" = None) -> Run:
         "The run for `config` started from `parent` (it may not exist yet: check `.status`)."
         parent_id = parent.id if isinstance(parent, Run) else parent
+        if parent_id is not None and (not isinstance(parent_id, str) or not _ID.fullmatch(parent_id)):
+            raise StoreError(f"parent {parent_id!r} is not a run id (16 hex digits)")
         if parent_id is not None and not (self.root / parent_id / "config.json").exists():
             raise StoreError(f"parent run {parent_id} is not in the store {self.root}")
         return Run(self, config, parent_id)
 
+    def _folders(self) -> list[Path]:
+        "The run folders (named by a run id, holding a config.json), sorted."
+        if not self.root.exists():
+            return []
+        return sorted(p for p in self.root.iterdir() if _ID.fullmatch(p.name) and (p / "config.json").exists())
+
     def get(self, run_id_or_prefix: str) -> Run:
-        "An existing run by id or unique id prefix."
-        matches = [p for p in self.root.glob(f"{run_id_or_prefix}*") if (p / "config.json").exists()] if self.root.exists() else []
+        "An existing run by id or unique id prefix (hex digits only: ids are never patterns or paths)."
+        if not re.fullmatch(r"[0-9a-f]{1,16}", run_id_or_prefix):
+            raise StoreError(f"{run_id_or_prefix!r} is not a run id: give 1 to 16 lowercase hex digits (an id or a unique prefix)")
+        matches = [p for p in self._folders() if p.name.startswith(run_id_or_prefix)]
         if not matches:
             raise StoreError(f"no run {run_id_or_prefix!r} in the store {self.root}")
         if len(matches) > 1:
-            raise StoreError(f"run prefix {run_id_or_prefix!r} is ambiguous: {sorted(p.name for p in matches)}")
+            raise StoreError(f"run prefix {run_id_or_prefix!r} is ambiguous: {[p.name for p in matches]}")
         record = _read_json(matches[0] / "config.json")
+        if not isinstance(record, dict) or "config" not in record or "parent" not in record:
+            raise StoreError(f"{matches[0] / 'config.json'} is not a run record (no config and parent)")
         run = Run(self, record["config"], record["parent"])
         if run.id != matches[0].name:
             raise StoreError(f"{matches[0] / 'config.json'} does not hash to its folder name {matches[0].name} "
                              f"(it hashes to {run.id}): the file was edited or the folder renamed")
         return run
 
+    def scan(self) -> tuple[list[Run], list[tuple[str, str]]]:
+        "(every readable run, sorted by id; (folder name, problem) of every folder whose config.json cannot be read)."
+        runs, unreadable = [], []
+        for p in self._folders():
+            try:
+                runs.append(self.get(p.name))
+            except StoreError as e:
+                unreadable.append((p.name, str(e)))
+        return runs, unreadable
+
     def runs(self) -> list[Run]:
-        "Every run in the store, sorted by id."
-        if not self.root.exists():
-            return []
-        return [self.get(p.name) for p in sorted(self.root.iterdir()) if (p / "config.json").exists()]
+        "Every run in the store, sorted by id; a folder whose config.json cannot be read is an error (`scan` lists past it)."
+        runs, unreadable = self.scan()
+        if unreadable:
+            more = f" (and {len(unreadable) - 1} more damaged folders)" if len(unreadable) > 1 else ""
+            raise StoreError(unreadable[0][1] + more)
+        return runs
 
     def find(self, where: Mapping[str, Any] | None = None, **fields: Any) -> list[Run]:
         "Runs whose config matches every field (dotted paths reach nested fields)."
@@ -257,33 +423,57 @@ class Store:
 
 _MISSING = object()
 
+
 # %% ../nbs/03_store.ipynb #c022
 def _describe(run: Run) -> dict:
-    return {"run_id": run.id, "parent": run.parent, "status": run.status, "config": run.config,
-            "final_metrics": run.final_metrics()}
+    out = {"run_id": run.id, "parent": run.parent, "status": run.status, "config": run.config, "step": run.step}
+    problem = run.problem(full=True)
+    if problem is not None:
+        return {**out, "status": "damaged", "problem": problem}
+    return {**out, "final_metrics": run.final_metrics()}
+
+def _list_line(run: Run, problem: str | None) -> str:
+    status = "damaged" if problem is not None else run.status
+    head = f"{run.id}  {status:11s}  {run.config.get('protocol', '?'):10s}  parent={run.parent or '-':16s}  "
+    if problem is not None:
+        return head + f"problem: {problem}"
+    if status == "incomplete":
+        return head + "started, but stopped before its first checkpoint: running it again trains it from step 0"
+    return head + canonical(run.final_metrics())[:120]
 
 def main(argv: Sequence[str] | None = None) -> int:
     "Command-line entry point of `python -m ftmech.store`."
     ap = argparse.ArgumentParser(prog="python -m ftmech.store", description="Inspect a run store.")
     sub = ap.add_subparsers(dest="command", required=True)
-    ls = sub.add_parser("list", help="list runs, one per line")
+    ls = sub.add_parser("list", help="list runs, one per line, after verifying their files (damaged ones with their problem; exit 1 if any)")
     ls.add_argument("--store", required=True)
-    sh = sub.add_parser("show", help="print a run's config and final metrics as JSON")
+    sh = sub.add_parser("show", help="print a run's config and final metrics as JSON, after verifying its files")
     sh.add_argument("run", help="run id or unique prefix")
     sh.add_argument("--store", required=True)
     args = ap.parse_args(argv)
-    store = Store(args.store)
     try:
+        store = Store(args.store)
+        if not store.root.exists():
+            raise StoreError(f"no run store at {store.root} (the folder does not exist)")
         if args.command == "list":
-            for r in store.runs():
-                c = r.config
-                print(f"{r.id}  {r.status:8s}  {c.get('protocol', '?'):10s}  parent={r.parent or '-':16s}  "
-                      f"{canonical(r.final_metrics())[:120]}")
+            runs, unreadable = store.scan()
+            problems = {r.id: r.problem(full=True) for r in runs}  # re-hashes every run's final files
+            lines = [(r.id, _list_line(r, problems[r.id])) for r in runs]
+            lines += [(name, f"{name}  {'damaged':11s}  problem: {why}") for name, why in unreadable]
+            for _, line in sorted(lines):
+                print(line)
+            damaged = len(unreadable) + sum(p is not None for p in problems.values())
+            if damaged:
+                raise StoreError(f"{damaged} of {len(lines)} runs are damaged (see their problem above)")
         else:
-            print(json.dumps(_describe(store.get(args.run)), indent=1, sort_keys=True))
+            record = _describe(store.get(args.run))
+            print(json.dumps(record, indent=1, sort_keys=True))
+            if record["status"] == "damaged":
+                raise StoreError(f"run {record['run_id']} is damaged: {record['problem']}")
     except StoreError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0
 
 run_cli(__name__, main)
+

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_train.ipynb #c003
 from __future__ import annotations
-import argparse, os, sys, time
+import argparse, contextlib, os, sys, time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import Any
@@ -185,7 +185,21 @@ class _EnsembleLoop(Loop):
 
 def _train_group(store: Store, runs: Sequence[Run], device, progress: bool, stop_after: int | None,
                  workers: int) -> None:
-    "Train `runs` (one group) together from their common start step to the end."
+    """Train `runs` (one group) together to the end, holding their locks (taken in id order, so two processes never
+    wait for each other); runs another process finished meanwhile are left as they are."""
+    with contextlib.ExitStack() as held:
+        for r in sorted(runs, key=lambda r: r.id):
+            held.enter_context(r.exclusive())
+        by_start: dict[int, list[Run]] = {}  # another process may also have advanced some members
+        for r in runs:
+            if not r.complete:
+                by_start.setdefault(r.step, []).append(r)
+        for group in by_start.values():
+            _train_locked_group(store, group, device, progress, stop_after, workers)
+
+def _train_locked_group(store: Store, runs: Sequence[Run], device, progress: bool, stop_after: int | None,
+                        workers: int) -> None:
+    "Train `runs` (one group, locked by the caller) together from their common start step to the end."
     members = [_start_member(store, r, device) for r in runs]
     tcs = [TrainConfig(**r.config["train"]) for r in runs]
     model = stack_models([m[0] for m in members])
@@ -451,6 +465,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run = finetune(store, parent, finetune_data(p, parent), train_config(p), p["pt_operand"], **kw)
             else:
                 run = reverse_finetune(store, parent, train_config(p), **kw)
+        problem = run.problem(full=True)  # a run found complete is reported only after its files are verified
+        if problem is not None:
+            raise StoreError(f"run {run.id} is damaged: {problem}; delete {run.path} to train it again")
     except (ValueError, StoreError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -92,7 +92,7 @@ def test_nan_loss_stops_and_keeps_last_checkpoint(tmp_path, monkeypatch):
     with pytest.raises(train.TrainingDiverged, match=r"loss is nan at step 24; .*checkpoint \(step 20\) is kept"):
         train.pretrain(store, *train.pretrain_setup(p, "high"), progress=False)
     (run,) = store.runs()
-    assert run.status == "running" and (run.path / "ckpt-000000020" / "model.safetensors").exists()
+    assert run.status == "interrupted" and (run.path / "ckpt-000000020" / "model.safetensors").exists()
     monkeypatch.setattr(train, "loss_fn", real)
     done = train.pretrain(store, *train.pretrain_setup(p, "high"), progress=False)  # resumes from step 20
     assert done.id == run.id and done.complete and [m["step"] for m in done.metrics()] == [0, 10, 20, 30, 40]
@@ -104,10 +104,10 @@ def test_corrupt_parent_is_an_error_not_a_retrain(tmp_path):
     pt = train.pretrain(store, *train.pretrain_setup(p, "high"), progress=False)
     (pt.path / "model.safetensors").write_bytes(b"\x00" * 64)
     f = profile_params("finetune", "smoke", steps=20, eval_every=10, ckpt_every=10)
-    with pytest.raises(StoreError, match="model.safetensors is corrupt"):
+    with pytest.raises(StoreError, match="model.safetensors has 64 bytes, but the run recorded"):
         train.finetune(store, pt, train.finetune_data(f, pt), train.train_config(f), progress=False)
     assert [r.config["protocol"] for r in store.runs()] == ["pretrain"]  # nothing new was created
-    assert pt.status == "complete"
+    assert pt.status == "damaged"
 
 
 def test_baselines_and_variants_build_the_documented_data(tmp_path):
@@ -148,11 +148,33 @@ def test_data_workers_and_ensembles_do_not_change_results(tmp_path):
             assert all(abs(ma[k] - mb[k]) <= (2 / 128 if k.startswith("acc") else 1e-4) for k in ma), (ma, mb)
 
 
-def test_resuming_a_run_another_process_finished_is_a_clear_error(tmp_path):
+def test_two_processes_training_one_run_train_it_once(tmp_path):
+    "A second process waits for the run's lock, then loads the run the first one finished (it trains nothing)."
+    p = profile_params("pretrain", "smoke", steps=300, eval_every=100, ckpt_every=100)
+    setup = train.pretrain_setup(p, p["priors"][0])
+    run = Store(tmp_path).run(train.pretrain_config(*setup))
+    with run.exclusive():  # this process is "the first one"
+        second = subprocess.Popen([sys.executable, "-m", "ftmech.train", "pretrain", "--profile", "smoke", "--quiet",
+                                   "--store", str(tmp_path), "--steps", "300", "--eval-every", "100", "--ckpt-every",
+                                   "100"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first_line = second.stderr.readline()  # blocks until the second process reaches the lock
+        assert "another process is training it; waiting until it stops" in first_line, first_line
+        train.pretrain(Store(tmp_path), *setup, progress=False)
+    out, err = second.communicate(timeout=300)
+    assert second.returncode == 0, err
+    assert out.splitlines()[-1] == run.id and run.complete
+    assert [m["step"] for m in run.metrics()] == [0, 100, 200, 300]  # trained once (a second finish would raise)
+
+
+def test_a_finished_run_is_never_reopened(tmp_path):
     from ftmech.model import ModelConfig, Transformer
     cfg = ModelConfig(8, 4, d_model=8, n_layers=1, n_heads=1)
     run = Store(tmp_path).run({"protocol": "toy", "model": cfg.to_dict()}).create()
     model = Transformer(cfg)
-    run.finish(model, [], 0)  # as if a second process had completed it meanwhile
-    with pytest.raises(StoreError, match="two processes trained one run at once"):
-        run.resume_state(model, torch.optim.SGD(model.parameters(), lr=0.1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    run.finish(model, [], 0)  # as if a process that did not hold the lock had completed it meanwhile
+    with pytest.raises(StoreError, match="already complete: refusing to write a checkpoint"):
+        run.save_checkpoint(model, opt, 1, [])
+    with pytest.raises(StoreError, match="names no checkpoint"):
+        run.resume_state(model, opt)
+    assert run.complete
