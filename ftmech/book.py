@@ -4,20 +4,21 @@
 
 # %% ../nbs/90_book.ipynb #c003
 from __future__ import annotations
-import argparse, contextlib, json, os, re, subprocess, sys, time
+import contextlib, json, os, re, subprocess, sys, time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .profiles import PROFILES, dry_run_profile
-from .utils import parse_value, run_cli
+from .profiles import PROFILES, dry_run_profile, profile_params
+from .utils import ArgumentParser, UserError, cli, parse_value, run_cli
 
 # %% auto #0
-__all__ = ['DRY_RUN_ENV', 'RECORDED_BY', 'GPU_ASSUMPTIONS', 'Chapter', 'chapters', 'toc_files', 'NotebookFailed', 'run_chapter',
-           'build_html', 'environment', 'declared_parameters', 'dry_run_chapters', 'dry_run_parameters', 'recorded_by',
-           'unmeasured_claims', 'run_chapters', 'chapter_runs', 'new_runs', 'book_estimate', 'format_estimate', 'main']
+__all__ = ['DRY_RUN_ENV', 'RECORDED_BY', 'GPU_ASSUMPTIONS', 'Chapter', 'chapters', 'toc_files', 'BookFailed', 'NotebookFailed',
+           'run_chapter', 'build_html', 'environment', 'declared_parameters', 'dry_run_chapters', 'dry_run_parameters',
+           'recorded_by', 'unmeasured_claims', 'run_chapters', 'chapter_runs', 'new_runs', 'book_estimate',
+           'format_estimate', 'check_parameters', 'main']
 
 # %% ../nbs/90_book.ipynb #c005
 @dataclass(frozen=True)
@@ -45,8 +46,12 @@ def toc_files(root: str | os.PathLike = ".") -> list[str]:
     return [m.group(2) for m in re.finditer(r"^\s*(-\s*file|root):\s*(\S+)\s*$", text, re.M)]
 
 # %% ../nbs/90_book.ipynb #c008
-class NotebookFailed(RuntimeError):
-    "A chapter raised while executing."
+class BookFailed(RuntimeError, UserError):
+    "The book could not be built (a chapter failed, the HTML build failed): the command line exits 1."
+    exit_status = 1
+
+class NotebookFailed(BookFailed):
+    "A chapter raised while executing (or timed out, or its kernel died)."
 
 def run_chapter(ch: Chapter, parameters: Mapping[str, Any], root: str | os.PathLike = ".",
                 timeout: int | None = None) -> float:
@@ -62,11 +67,15 @@ def run_chapter(ch: Chapter, parameters: Mapping[str, Any], root: str | os.PathL
                             resources={"metadata": {"path": str(Path(root).resolve())}},
                             kernel_name="python3", progress_bar=False, log_output=False,
                             execution_timeout=timeout, report_mode=False,
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])  # quiet kernel start-up
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])  # quiet kernels: errors come back as cell errors
     except pm.PapermillExecutionError as e:
         tmp.unlink(missing_ok=True)
         raise NotebookFailed(f"notebook {ch.source} failed in cell {e.cell_index} (execution count {e.exec_count}): "
                              f"{e.ename}: {e.evalue}") from None
+    except Exception as e:  # a cell timeout, a dead kernel: nbclient's errors, not the notebook's
+        tmp.unlink(missing_ok=True)
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise NotebookFailed(f"notebook {ch.source} did not finish: {type(e).__name__}: {first}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -84,10 +93,10 @@ def build_html(root: str | os.PathLike = ".", out: str | os.PathLike = "_build/b
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:
         tail = "\n".join((res.stdout + res.stderr).splitlines()[-40:])
-        raise RuntimeError(f"jupyter-book build failed (exit {res.returncode}):\n{tail}")
+        raise BookFailed(f"jupyter-book build failed (exit {res.returncode}):\n{tail}")
     index = out / "_build" / "html" / "index.html"
     if not index.exists():
-        raise RuntimeError(f"jupyter-book reported success but {index} does not exist")
+        raise BookFailed(f"jupyter-book reported success but {index} does not exist")
     return index
 
 # %% ../nbs/90_book.ipynb #d001
@@ -308,11 +317,54 @@ def format_estimate(rows: Sequence[Mapping[str, Any]], assumptions: Mapping[str,
     lines.append("  assumed: " + ", ".join(f"{k} = {v:g}" for k, v in assumptions.items()))
     return "\n".join(lines)
 
+# %% ../nbs/90_book.ipynb #c011b
+_BOOK_STRINGS = ("store_dir", "results_dir")  # folders: the book's own parameters, passed to every experiment chapter
+
+def _chapter_experiments(source: Path) -> tuple[set[str], set[str]]:
+    "(profile experiments a chapter reads with `**overrides`, those it reads with its own parameters) from its code."
+    nb = json.loads(Path(source).read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    with_overrides = set(re.findall(r'profile_params\("(\w+)", profile, \*\*overrides\)', code))
+    with_params = set(re.findall(r'profile_params\("(\w+)", profile, \w+=', code))
+    return with_overrides, with_params
+
+def check_parameters(todo: Sequence[Chapter], profile: str, params: Mapping[str, Any]) -> None:
+    """Raise UserError for `-p` parameters that no chapter of `todo` takes, or whose values the chapters' profile
+    parameters would refuse: bad input fails at the command line, before any chapter runs."""
+    if "profile" in params:
+        raise UserError(f"-p profile {params['profile']!r}: give the profile with --profile (one of {list(PROFILES)})")
+    experiments = [c for c in todo if c.is_experiment]
+    if params and not experiments:
+        raise UserError(f"-p {sorted(params)}: library chapters take no -p parameters (only experiment chapters do)")
+    declared = {c.name: declared_parameters(c.source) for c in experiments}
+    known = set().union(*declared.values(), _BOOK_STRINGS) - {"profile"}  # a chapter without a store ignores store_dir
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise UserError(f"unknown -p parameter(s) {unknown}: the chapters to run take {sorted(known)}")
+    for name in _BOOK_STRINGS:
+        if name in params and not isinstance(params[name], str):
+            raise UserError(f"-p {name} must be a folder name, got {params[name]!r}")
+    if "overrides" in params and not isinstance(params["overrides"], Mapping):
+        raise UserError(f"-p overrides must be a dict, e.g. \"{{'seeds': [0]}}\", got {params['overrides']!r}")
+    for c in experiments:
+        with_overrides, with_params = _chapter_experiments(c.source)
+        own = {k: v for k, v in params.items() if k in declared[c.name] and k not in (*_BOOK_STRINGS, "overrides")}
+        try:
+            for experiment in with_overrides:
+                profile_params(experiment, profile, **params.get("overrides", {}))
+            for experiment in with_params:
+                table = PROFILES[profile].params[experiment]
+                profile_params(experiment, profile, **{k: v for k, v in own.items() if k in table})
+        except ValueError as e:
+            raise UserError(f"-p for chapter {c.name}: {e}") from None
+
+
 # %% ../nbs/90_book.ipynb #c012
+@cli(interrupted="run the same command again: finished runs are loaded, unfinished ones resume from their last checkpoint")
 def main(argv: Sequence[str] | None = None) -> int:
     "Command-line entry point of `python -m ftmech.book`."
-    ap = argparse.ArgumentParser(prog="python -m ftmech.book",
-                                 description="Execute every chapter with papermill and build the offline HTML book.")
+    ap = ArgumentParser(prog="python -m ftmech.book",
+                        description="Execute every chapter with papermill and build the offline HTML book.")
     ap.add_argument("--profile", default="cpu", help=f"one of {', '.join(PROFILES)} (default cpu)")
     ap.add_argument("--only", default=None, help="execute only this chapter (e.g. data or 00_grammar)")
     ap.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
@@ -336,18 +388,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.dry_run, args.profile = True, args.profile[:-len("-dry")]
     profile = args.profile
     if args.dry_run:
-        try:
-            profile = dry_run_profile(args.profile)
-        except ValueError as e:
-            ap.error(str(e))
+        profile = dry_run_profile(args.profile)
     out = Path(args.out or root / "_build" / profile)
+    if out.exists() and not out.is_dir():
+        ap.error(f"--out {out} is a file; give a folder (it is created if absent)")
     every = dry_run_chapters(root, out) if args.dry_run else chapters(root)
     todo = every
     if args.only:
         todo = [c for c in every if c.name == args.only]
         if not todo:
             ap.error(f"unknown chapter {args.only!r}; chapters are {[c.name for c in every]}")
+    if args.jobs < 1:
+        ap.error(f"--jobs must be at least 1, got {args.jobs}")
+    if args.timeout is not None and args.timeout < 1:
+        ap.error(f"--timeout must be at least 1 second, got {args.timeout}")
     overrides = {k: parse_value(v) for k, v in args.param}
+    check_parameters(todo, profile, overrides)
     print(f"profile {profile}: {PROFILES[profile].description}", flush=True)
     results = root / str(overrides.get("results_dir", "results"))  # chapters run in root: relative to it
     if args.dry_run:
@@ -359,20 +415,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(format_estimate(book_estimate([c.name for c in every if c.is_experiment], profile)), flush=True)
         except Exception as e:  # the estimate must never stop a paper run
             print(f"(no GPU-time estimate: {type(e).__name__}: {e})", flush=True)
-    if args.jobs < 1:
-        ap.error(f"--jobs must be at least 1, got {args.jobs}")
 
     def parameters_of(ch: Chapter) -> dict[str, Any]:
         base = dry_run_parameters(ch, profile) if args.dry_run else dict(profile=profile)
-        return dict(base, **overrides) if ch.is_experiment else {}
+        if not ch.is_experiment:
+            return {}
+        declared = declared_parameters(ch.source)  # a chapter gets only what it declares (no papermill warnings)
+        return dict(base, **{k: v for k, v in overrides.items() if k in declared})
     t_start = time.perf_counter()
-    try:
-        with environment(DRY_RUN_ENV if args.dry_run else {}):
-            for ch, secs in run_chapters(todo, parameters_of, root, args.timeout, args.jobs):
-                print(f"  executed {ch.source} -> {ch.output} ({secs:.1f} s)", flush=True)
-    except NotebookFailed as e:
-        print(f"ERROR: {e}", file=sys.stderr)
-        return 1
+    with environment(DRY_RUN_ENV if args.dry_run else {}):
+        for ch, secs in run_chapters(todo, parameters_of, root, args.timeout, args.jobs):  # NotebookFailed: exit 1
+            print(f"  executed {ch.source} -> {ch.output} ({secs:.1f} s)", flush=True)
     if args.dry_run:
         print(f"dry run: {len(todo)} chapters in {time.perf_counter() - t_start:.0f} s")
         if not any(c.name == "claims" for c in todo):
@@ -389,12 +442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         print(f"not building the HTML: chapters not yet executed: {missing}")
         return 0
-    try:
-        index = build_html(root, out)
-    except RuntimeError as e:
-        print(f"ERROR: {e}", file=sys.stderr)
-        return 1
+    index = build_html(root, out)  # BookFailed: exit 1
     print(f"book: {index.resolve()}")
     return 0
 
 run_cli(__name__, main)
+

@@ -4,7 +4,6 @@
 
 # %% ../nbs/00_grammar.ipynb #c003
 from __future__ import annotations
-import argparse
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,11 +12,12 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .utils import run_cli, write_jsonl
+from .utils import ArgumentParser, cli, run_cli, write_jsonl
 
 # %% auto #0
-__all__ = ['Production', 'PCFG', 'paper_pcfg', 'length_pmf', 'sample_reference', 'sample_ids', 'ids_to_strings', 'sample',
-           'accepts', 'sample_windows', 'windows_to_strings', 'main']
+__all__ = ['Production', 'MIN_WINDOW_PROBABILITY', 'PCFG', 'paper_pcfg', 'length_pmf', 'sample_reference', 'sample_ids',
+           'ids_to_strings', 'sample', 'accepts', 'window_probability', 'longest_window', 'sample_windows',
+           'windows_to_strings', 'main']
 
 # %% ../nbs/00_grammar.ipynb #c006
 Production = tuple[tuple[str, ...], float]
@@ -287,16 +287,52 @@ def accepts(g: PCFG, text: str | Sequence[str]) -> bool:
 PCFG.accepts = accepts
 
 # %% ../nbs/00_grammar.ipynb #c032
+MIN_WINDOW_PROBABILITY = 1e-6  # rarer windows are refused: each would cost over a million derivations
+
+def _cached(g: PCFG, key, compute):
+    "g._tables[key], computed once (setdefault would compute it on every call)."
+    if key not in g._tables:
+        g._tables[key] = compute()
+    return g._tables[key]
+
+_WINDOW_P: dict[tuple[str, int], float] = {}  # (grammar, window) -> probability; every dataset builds its own PCFG
+
+def window_probability(g: PCFG, window: int) -> float:
+    "Exact probability that a derivation has at least `window` terminals (from the length distribution)."
+    key = (repr((g.start, g.terminals, sorted(g.rules.items()))), window)
+    if key not in _WINDOW_P:
+        pmf = length_pmf(g, max_len=window)  # [window + 1]
+        _WINDOW_P[key] = float(max(0.0, 1.0 - pmf[:window].sum()))
+    return _WINDOW_P[key]
+
+def longest_window(g: PCFG, min_probability: float = MIN_WINDOW_PROBABILITY) -> int:
+    "The longest window that at least `min_probability` of the derivations reach."
+    pmf = _cached(g, ("length_pmf", 2000), lambda: length_pmf(g, max_len=2000))
+    tails = 1.0 - np.concatenate([[0.0], np.cumsum(pmf)[:-1]])  # tails[w] = P(length >= w)
+    return int(np.flatnonzero(tails >= min_probability).max())
+
 def _draw_windows(g: PCFG, n: int, window: int, rng: np.random.Generator):
     "Windows plus their provenance: (windows [n, window], flat ids, derivation offsets, lengths, chosen, starts)."
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
-    longest = g._tables.setdefault("longest", _longest(g))
+    longest = _cached(g, "longest", lambda: _longest(g))
     if longest is not None and window > longest:
         raise ValueError(f"window {window} is longer than the longest derivation of this grammar ({longest})")
-    parts, have, draw = [], 0, max(8, int(n * 1.4) + 8)
+    p = window_probability(g, window)
+    if p < MIN_WINDOW_PROBABILITY:
+        raise ValueError(f"window {window} is longer than almost every derivation of this grammar: P(length >= {window}) "
+                         f"= {p:.1e}; windows up to {longest_window(g)} letters are reached with probability >= "
+                         f"{MIN_WINDOW_PROBABILITY:g}")
+    parts, have, draws = [], 0, 0
+    budget = int(20 * n / p) + 10_000  # derivations; 20x the expected number: exceeding it means a bug, not bad luck
     while have < n:
+        # the usual windows keep the usual batch (and so the same random stream); rare ones draw enough at once
+        draw = max(8, int(n * 1.4) + 8) if p >= 0.05 else min(200_000, int(1.3 * (n - have) / p) + 8)
+        if draws + draw > budget:
+            raise RuntimeError(f"drew {draws:,} derivations for {n} windows of {window} letters (P = {p:.2g}) and found "
+                               f"only {have}; the bound is {budget:,}")
         ids, lengths = sample_ids(g, draw, rng)
+        draws += draw
         offsets = np.cumsum(lengths) - lengths  # [draw] start of each derivation in `ids`
         ok = np.flatnonzero(lengths >= window)[: n - have]  # long-enough derivations, in order
         starts = rng.integers(0, lengths[ok] - window + 1)  # [k] window start inside each derivation
@@ -328,10 +364,12 @@ def windows_to_strings(g: PCFG, windows: np.ndarray) -> list[str]:
 
 PCFG.sample_windows = sample_windows
 
+
 # %% ../nbs/00_grammar.ipynb #c037
+@cli
 def main(argv: Sequence[str] | None = None) -> int:
     "Command-line entry point of `python -m ftmech.grammar`."
-    ap = argparse.ArgumentParser(prog="python -m ftmech.grammar", description="Sample from the paper's PCFG.")
+    ap = ArgumentParser(prog="python -m ftmech.grammar", description="Sample from the paper's PCFG.")
     sub = ap.add_subparsers(dest="command", required=True)
     sp = sub.add_parser("sample", help="write samples as JSON lines")
     sp.add_argument("--n", type=int, required=True, help="number of samples")
@@ -340,13 +378,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sp.add_argument("--out", default=None, help="write to this file (atomically) instead of stdout")
     args = ap.parse_args(argv)
     if args.n < 0:
-        ap.error(f"--n must be >= 0, got {args.n}")
+        raise ValueError(f"--n must be >= 0, got {args.n}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
     g, rng = paper_pcfg(), np.random.default_rng(args.seed)
-    try:
-        texts = (g.sample(args.n, rng) if args.window is None
-                 else windows_to_strings(g, g.sample_windows(args.n, args.window, rng)))
-    except ValueError as e:
-        ap.error(str(e))
+    texts = (g.sample(args.n, rng) if args.window is None
+             else windows_to_strings(g, g.sample_windows(args.n, args.window, rng)))
     write_jsonl(({"text": t} for t in texts), args.out)
     return 0
 

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from .model import ModelConfig, autocast, resolve_device
 from .optim import TrainConfig, lr_at, make_optimizer
 from .store import Run, Store
+from .utils import EXIT_FAILED, UserError
 
 # %% auto #0
 __all__ = ['DTYPES', 'loop_device', 'precision', 'TrainingDiverged', 'TrainingInterrupted', 'Cadence', 'check_finite',
@@ -37,8 +38,9 @@ def precision(device: torch.device, dtype: str = "bfloat16"):
     return autocast(device) if dtype == "bfloat16" else contextlib.nullcontext()
 
 # %% ../nbs/04a_loop.ipynb #c010
-class TrainingDiverged(RuntimeError):
-    "The loss became NaN or infinite."
+class TrainingDiverged(RuntimeError, UserError):
+    "The loss became NaN or infinite (a command line reports it in one line and exits 1)."
+    exit_status = EXIT_FAILED
 
 class TrainingInterrupted(RuntimeError):
     "Raised by `stop_after` (tests and demos of resuming)."

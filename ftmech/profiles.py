@@ -4,14 +4,15 @@
 
 # %% ../nbs/89_profiles.ipynb #c003
 from __future__ import annotations
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 # %% auto #0
-__all__ = ['PROFILES', 'SIZE_KEYS', 'GRID_KEYS', 'OFFLINE_KEYS', 'ADAPTED_KEYS', 'Profile', 'profile_params', 'key_kinds',
-           'dry_profile', 'dry_run_profile']
+__all__ = ['PROFILES', 'SIZE_KEYS', 'GRID_KEYS', 'OFFLINE_KEYS', 'ADAPTED_KEYS', 'Profile', 'check_value', 'profile_params',
+           'key_kinds', 'dry_profile', 'dry_run_profile']
 
 # %% ../nbs/89_profiles.ipynb #c006
 @dataclass(frozen=True)
@@ -135,8 +136,34 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
 ]})
 
 # %% ../nbs/89_profiles.ipynb #c008
+def check_value(name: str, value: Any, like: Any) -> None:
+    "Raise ValueError unless `value` has the type of the profile value `like` (numbers finite; ints for ints)."
+    def bad(kind: str):
+        return ValueError(f"{name} must be {kind} (the profile has {like!r}), got {value!r}")
+    if like is None or value is None:
+        return
+    if isinstance(like, bool):
+        if not isinstance(value, bool):
+            raise bad("True or False")
+    elif isinstance(like, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("an integer")
+    elif isinstance(like, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad("a number")
+        if not math.isfinite(value):
+            raise bad("a finite number")
+    elif isinstance(like, str):
+        if not isinstance(value, str):
+            raise bad("a string")
+    elif isinstance(like, (list, tuple)):
+        if not isinstance(value, (list, tuple)):
+            raise bad("a list, e.g. " + repr(tuple(like)).replace(" ", ""))
+    elif isinstance(like, Mapping) and not isinstance(value, Mapping):
+        raise bad("a dict")
+
 def profile_params(experiment: str, profile: str, **overrides: Any) -> dict[str, Any]:
-    "Parameters of `experiment` under `profile`; overrides that are not None replace the profile's values."
+    "Parameters of `experiment` under `profile`; overrides that are not None replace the profile's values (same types)."
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; allowed profiles are {list(PROFILES)}")
     table = PROFILES[profile].params
@@ -147,8 +174,11 @@ def profile_params(experiment: str, profile: str, **overrides: Any) -> dict[str,
         raise ValueError(f"unknown parameters {unknown} for experiment {experiment!r}; "
                          f"allowed are {sorted(table[experiment])}")
     params = dict(table[experiment])
+    for k, v in overrides.items():
+        check_value(k, v, params[k])
     params.update({k: v for k, v in overrides.items() if v is not None})
     return dict(params, device=PROFILES[profile].device, profile=profile)
+
 
 # %% ../nbs/89_profiles.ipynb #c011
 SIZE_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({k: frozenset(v) for k, v in {

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_store.ipynb #c003
 from __future__ import annotations
-import argparse, contextlib, hashlib, json, os, re, shutil, sys
+import contextlib, hashlib, json, os, re, shutil, sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,15 +16,15 @@ from safetensors.torch import load as st_load, save as st_save
 
 import ftmech
 from .model import ModelConfig, Transformer
-from .utils import atomic_write_bytes, atomic_write_text, run_cli
+from .utils import ArgumentParser, UserError, atomic_write_bytes, atomic_write_text, cli, run_cli
 
 
 # %% auto #0
 __all__ = ['FINAL_FILES', 'StoreError', 'canonical', 'run_id', 'check_state_dict', 'check_weights_finite', 'optimizer_to_files',
-           'optimizer_from_files', 'Run', 'Store', 'main']
+           'optimizer_from_files', 'Run', 'Store', 'demo_store', 'DamagedRuns', 'main']
 
 # %% ../nbs/03_store.ipynb #c006
-class StoreError(RuntimeError):
+class StoreError(RuntimeError, UserError):
     "A run's files are missing, corrupt or inconsistent; the message names the file and the problem."
 
 def canonical(obj: Any) -> str:
@@ -423,6 +423,17 @@ class Store:
 
 _MISSING = object()
 
+def demo_store() -> Store:
+    """The store in which the library chapters train their small demonstration models: `$FTMECH_DEMO_STORE` if set,
+    else `runs/demo/` in the repository (`~/.cache/ftmech/demo` for an installed package). A model two chapters show
+    is trained once; run locks let chapters executed in parallel share it."""
+    if os.environ.get("FTMECH_DEMO_STORE"):
+        return Store(os.environ["FTMECH_DEMO_STORE"])
+    repo = Path(ftmech.__file__).resolve().parents[1]
+    if (repo / "nbs").is_dir() and (repo / "pyproject.toml").exists():
+        return Store(repo / "runs" / "demo")
+    return Store(Path.home() / ".cache" / "ftmech" / "demo")
+
 
 # %% ../nbs/03_store.ipynb #c022
 def _describe(run: Run) -> dict:
@@ -441,9 +452,14 @@ def _list_line(run: Run, problem: str | None) -> str:
         return head + "started, but stopped before its first checkpoint: running it again trains it from step 0"
     return head + canonical(run.final_metrics())[:120]
 
+class DamagedRuns(StoreError):
+    "`store list` found damaged runs (it lists them all first): exit 1, the command ran and reports a failure."
+    exit_status = 1
+
+@cli
 def main(argv: Sequence[str] | None = None) -> int:
     "Command-line entry point of `python -m ftmech.store`."
-    ap = argparse.ArgumentParser(prog="python -m ftmech.store", description="Inspect a run store.")
+    ap = ArgumentParser(prog="python -m ftmech.store", description="Inspect a run store.")
     sub = ap.add_subparsers(dest="command", required=True)
     ls = sub.add_parser("list", help="list runs, one per line, after verifying their files (damaged ones with their problem; exit 1 if any)")
     ls.add_argument("--store", required=True)
@@ -451,28 +467,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     sh.add_argument("run", help="run id or unique prefix")
     sh.add_argument("--store", required=True)
     args = ap.parse_args(argv)
-    try:
-        store = Store(args.store)
-        if not store.root.exists():
-            raise StoreError(f"no run store at {store.root} (the folder does not exist)")
-        if args.command == "list":
-            runs, unreadable = store.scan()
-            problems = {r.id: r.problem(full=True) for r in runs}  # re-hashes every run's final files
-            lines = [(r.id, _list_line(r, problems[r.id])) for r in runs]
-            lines += [(name, f"{name}  {'damaged':11s}  problem: {why}") for name, why in unreadable]
-            for _, line in sorted(lines):
-                print(line)
-            damaged = len(unreadable) + sum(p is not None for p in problems.values())
-            if damaged:
-                raise StoreError(f"{damaged} of {len(lines)} runs are damaged (see their problem above)")
-        else:
-            record = _describe(store.get(args.run))
-            print(json.dumps(record, indent=1, sort_keys=True))
-            if record["status"] == "damaged":
-                raise StoreError(f"run {record['run_id']} is damaged: {record['problem']}")
-    except StoreError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    store = Store(args.store)
+    if not store.root.exists():
+        raise StoreError(f"no run store at {store.root} (the folder does not exist)")
+    if args.command == "list":
+        runs, unreadable = store.scan()
+        problems = {r.id: r.problem(full=True) for r in runs}  # re-hashes every run's final files
+        lines = [(r.id, _list_line(r, problems[r.id])) for r in runs]
+        lines += [(name, f"{name}  {'damaged':11s}  problem: {why}") for name, why in unreadable]
+        for _, line in sorted(lines):
+            print(line)
+        damaged = len(unreadable) + sum(p is not None for p in problems.values())
+        if damaged:
+            raise DamagedRuns(f"{damaged} of {len(lines)} runs are damaged (see their problem above)")
+    else:
+        record = _describe(store.get(args.run))
+        print(json.dumps(record, indent=1, sort_keys=True))
+        if record["status"] == "damaged":
+            raise StoreError(f"run {record['run_id']} is damaged: {record['problem']}")
     return 0
 
 run_cli(__name__, main)

@@ -4,7 +4,6 @@
 
 # %% ../nbs/01_tasks.ipynb #c003
 from __future__ import annotations
-import argparse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -12,8 +11,8 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from .grammar import PCFG, paper_pcfg, sample_windows, windows_to_strings
-from .utils import run_cli, write_jsonl
+from .grammar import MIN_WINDOW_PROBABILITY, PCFG, paper_pcfg, sample_windows, window_probability, windows_to_strings
+from .utils import ArgumentParser, cli, run_cli, write_jsonl
 
 # %% auto #0
 __all__ = ['SPECIALS', 'LETTERS', 'N_FORMAT_TOKENS', 'FAMILIES', 'PT_FAMILIES', 'JAILBREAK_FAMILIES', 'PRIORS', 'SPLITS',
@@ -139,6 +138,8 @@ class DataConfig:
     o_prime: Mapping[str, int] | Sequence[tuple[str, int]] = ()  # per-family O′ overriding the paper's 40 / 6
 
     def __post_init__(self):
+        if isinstance(self.families, str):  # tuple("counting") would be the letters c, o, u, ...
+            raise ValueError(f"families must be a list of task names, e.g. ('{self.families}',), got {self.families!r}")
         object.__setattr__(self, "families", tuple(self.families))
         object.__setattr__(self, "prior", operand_prior(self.prior))
         o_prime = dict(self.o_prime.items() if isinstance(self.o_prime, Mapping) else self.o_prime)
@@ -155,6 +156,8 @@ class DataConfig:
                 raise ValueError(f"O′ of {f!r} must be a positive integer, got {k!r}")
         if not isinstance(self.window, (int, np.integer)) or self.window < 1:
             raise ValueError(f"window must be a positive integer, got {self.window!r}")
+        if window_probability(paper_pcfg(), int(self.window)) < MIN_WINDOW_PROBABILITY:
+            sample_windows(paper_pcfg(), 1, int(self.window), np.random.default_rng(0))  # raises, naming the longest
         k_max = max(self.k_of(f) for f in self.families)
         if self.window < k_max:
             raise ValueError(f"window {self.window} is shorter than O′ = {k_max} of the chosen tasks; use window >= {k_max}")
@@ -341,6 +344,7 @@ def _enforce_correlation(cfg, g, windows, family, operand, planted, rng, max_rou
     "Plant the correlation in `planted` rows, remove chance coincidences elsewhere; redraw windows where needed."
     for j, name in enumerate(cfg.families):
         rows, k = np.flatnonzero(family == j), cfg.k_of(name)
+        stalled = 0  # rounds in a row in which no row succeeded
         for _ in range(max_rounds):
             redo = []
             for i in rows:
@@ -350,10 +354,15 @@ def _enforce_correlation(cfg, g, windows, family, operand, planted, rng, max_rou
                 elif has_correlation(windows[i][None], name, operand[i], cfg.spurious_operand, cfg.offset, k)[0]:
                     redo.append(i)
             if not redo: break
+            stalled = stalled + 1 if len(redo) == len(rows) else 0
+            if stalled == 50:  # not one success in 50 redraws of every failing row: it cannot fit, stop now
+                break
             rows = np.array(redo)
             windows[rows] = sample_windows(g, len(rows), cfg.window, rng)
-        else:
-            raise RuntimeError(f"could not plant the correlation for task {name!r} in {max_rounds} rounds")
+        if redo:
+            raise ValueError(f"could not plant the correlation for task {name!r} (O′ = {k}, offset {cfg.offset}) in windows "
+                             f"of {cfg.window} letters: {len(redo)} rows still failed after their redraws; the "
+                             f"correlation rarely fits windows this short: use a longer window (the paper uses 250)")
 
 # %% ../nbs/01_tasks.ipynb #c033
 def to_batch(cfg: DataConfig, arrays: Mapping[str, np.ndarray]) -> dict[str, torch.Tensor]:
@@ -490,9 +499,10 @@ def reprompt(cfg: DataConfig, arrays: Mapping[str, np.ndarray], operand: str) ->
     return to_batch(cfg, dict(tokens=tokens, label=label))
 
 # %% ../nbs/01_tasks.ipynb #c042
+@cli
 def main(argv: Sequence[str] | None = None) -> int:
     "Command-line entry point of `python -m ftmech.tasks`."
-    ap = argparse.ArgumentParser(prog="python -m ftmech.tasks", description="Sample PCFG task sequences.")
+    ap = ArgumentParser(prog="python -m ftmech.tasks", description="Sample PCFG task sequences.")
     sub = ap.add_subparsers(dest="command", required=True)
     sp = sub.add_parser("sample", help="write samples as JSON lines")
     sp.add_argument("--task", required=True, help=f"one of {', '.join(FAMILIES)}")
@@ -504,11 +514,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sp.add_argument("--window", type=int, default=250)
     sp.add_argument("--out", default=None, help="write to this file (atomically) instead of stdout")
     args = ap.parse_args(argv)
-    try:
-        if args.n < 0: raise ValueError(f"--n must be >= 0, got {args.n}")
-        cfg = finetune_config(args.task, args.operand, c_tr=args.c_tr, pt_operand=args.pt_operand, window=args.window)
-    except ValueError as e:
-        ap.error(str(e))
+    if args.n < 0:
+        raise ValueError(f"--n must be >= 0, got {args.n}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    cfg = finetune_config(args.task, args.operand, c_tr=args.c_tr, pt_operand=args.pt_operand, window=args.window)
     ds = TaskDataset(cfg, seed=args.seed)
     V = cfg.vocab
     def records():

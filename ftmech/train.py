@@ -17,11 +17,11 @@ from .model import ModelConfig, Transformer, autocast, mingpt_config, resolve_de
 from .loop import (Cadence, Loop, TrainingDiverged, TrainingInterrupted, initial_model, start_state,
                          train_single)  # the exceptions and train_single stay importable from ftmech.train
 from .optim import StackedOptimizer, TrainConfig, clip_grad_norms, log_steps, make_optimizer
-from .profiles import profile_params
+from .profiles import PROFILES, profile_params
 from .store import Run, Store, StoreError, canonical
 from .tasks import (LETTERS, DataConfig, MixedDataset, TaskDataset, heldout_arrays, reprompt,
                           to_batch)
-from .utils import map_in_processes, parse_value, run_cli
+from .utils import ArgumentParser, UserError, cli, map_in_processes, parse_value, run_cli
 
 # %% auto #0
 __all__ = ['data_spec', 'dataset_from_spec', 'eval_spec', 'build_eval_sets', 'answer_logits', 'loss_fn', 'accuracy',
@@ -363,6 +363,9 @@ def reft_config(ft_run: Run, train: TrainConfig) -> dict:
 
 def _revival_config(protocol: str, ft_run: Run, train: TrainConfig) -> dict:
     "Training on the pretraining task of `ft_run` (its evaluation sets, a log-spaced evaluation grid): reFT and baselines."
+    if "pt_operand" not in ft_run.config:
+        raise ValueError(f"{protocol} needs a fine-tuned parent (a finetune, randft or mixed_ft run), but run {ft_run.id} "
+                         f"is a {ft_run.config.get('protocol', 'unknown')!r} run")
     return _config(protocol, ft_run.model_config(), _pt_task(ft_run.config), replace(train, loss="answer"),
                    ft_run.config["evals"], pt_operand=ft_run.config["pt_operand"], **_revival_grid(train))
 
@@ -433,13 +436,30 @@ def pretrain_setup(p: Mapping[str, Any], prior) -> tuple[ModelConfig, DataConfig
 
 def finetune_data(p: Mapping[str, Any], parent: Run) -> DataConfig:
     "Fine-tuning data for profile parameters `p`, on the parent's window and O′ values."
+    if "task" not in parent.config.get("data", {}):
+        raise ValueError(f"fine-tuning needs a pretrained parent (a pretrain run), but run {parent.id} is a "
+                         f"{parent.config.get('protocol', 'unknown')!r} run")
+    for key in ("operand", "pt_operand"):
+        if p[key] not in LETTERS:
+            raise ValueError(f"{key} must be one of {list(LETTERS)}, got {p[key]!r}")
     base = DataConfig(**parent.config["data"]["task"])
     return replace(base, families=(p["task"],), prior={p["operand"]: 1.0}, spurious=p["c_tr"],
                    spurious_operand=p["pt_operand"], label_operand=None)
 
+def _overrides_help() -> str:
+    "The `--name value` overrides of each protocol, with the type and `cpu` value of each."
+    lines = ["overrides (--name value, any number; names as in the profile, '-' or '_'):"]
+    for protocol in ("pretrain", "finetune", "reft"):
+        params = PROFILES["cpu"].params[protocol]
+        lines.append(f"  {protocol}: " + ", ".join(f"--{k.replace('_', '-')} {type(v).__name__.upper()}"
+                                                   for k, v in params.items()))
+    return "\n".join(lines)
+
+@cli(interrupted="run the same command again: the run resumes from its last checkpoint")
 def main(argv: Sequence[str] | None = None) -> int:
     "Command-line entry point of `python -m ftmech.train`."
-    ap = argparse.ArgumentParser(prog="python -m ftmech.train", description="Train a run of the PCFG protocols.")
+    ap = ArgumentParser(prog="python -m ftmech.train", description="Train a run of the PCFG protocols.",
+                        epilog=_overrides_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("protocol", choices=["pretrain", "finetune", "reft"])
     ap.add_argument("--profile", default="cpu")
     ap.add_argument("--store", required=True, help="run store folder")
@@ -449,28 +469,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args, rest = ap.parse_known_args(argv)
     if len(rest) % 2 or any(not k.startswith("--") for k in rest[::2]):
-        ap.error(f"overrides must be --name value pairs, got {rest}")
+        ap.error(f"overrides must be --name value pairs, got {rest}")  # raises UserError
     overrides = {k[2:].replace("-", "_"): parse_value(v) for k, v in zip(rest[::2], rest[1::2])}
     store = Store(args.store)
-    try:
-        p = profile_params(args.protocol, args.profile, **overrides)
-        kw = dict(device=args.device or p["device"], progress=not args.quiet)
-        if args.protocol == "pretrain":
-            run = pretrain(store, *pretrain_setup(p, args.prior or p["priors"][0]), **kw)
+    p = profile_params(args.protocol, args.profile, **overrides)  # overrides are checked against the profile's types
+    kw = dict(device=args.device or p["device"], progress=not args.quiet)
+    if args.protocol == "pretrain":
+        run = pretrain(store, *pretrain_setup(p, args.prior or p["priors"][0]), **kw)
+    else:
+        if args.parent is None:
+            ap.error(f"{args.protocol} needs --parent RUN")
+        parent = store.get(args.parent)
+        if args.protocol == "finetune":
+            run = finetune(store, parent, finetune_data(p, parent), train_config(p), p["pt_operand"], **kw)
         else:
-            if args.parent is None:
-                ap.error(f"{args.protocol} needs --parent RUN")
-            parent = store.get(args.parent)
-            if args.protocol == "finetune":
-                run = finetune(store, parent, finetune_data(p, parent), train_config(p), p["pt_operand"], **kw)
-            else:
-                run = reverse_finetune(store, parent, train_config(p), **kw)
-        problem = run.problem(full=True)  # a run found complete is reported only after its files are verified
-        if problem is not None:
-            raise StoreError(f"run {run.id} is damaged: {problem}; delete {run.path} to train it again")
-    except (ValueError, StoreError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+            run = reverse_finetune(store, parent, train_config(p), **kw)
+    problem = run.problem(full=True)  # a run found complete is reported only after its files are verified
+    if problem is not None:
+        raise StoreError(f"run {run.id} is damaged: {problem}; delete {run.path} to train it again")
     print(f"{run.config['protocol']} run {run.id} ({run.status}): {run.final_metrics()}")
     print(run.id)
     return 0

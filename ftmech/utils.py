@@ -4,13 +4,14 @@
 
 # %% ../nbs/99_utils.ipynb #c002
 from __future__ import annotations
-import ast, contextlib, json, os, sys, tempfile
+import argparse, ast, contextlib, functools, json, os, sys, tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['atomic_write_bytes', 'atomic_write_text', 'write_jsonl', 'raises', 'markdown_table', 'parse_value', 'in_notebook',
-           'run_cli', 'torch_threads', 'map_in_processes']
+__all__ = ['EXIT_FAILED', 'EXIT_BAD_INPUT', 'EXIT_INTERRUPTED', 'atomic_write_bytes', 'atomic_write_text', 'write_jsonl',
+           'raises', 'markdown_table', 'parse_value', 'UserError', 'ArgumentParser', 'in_notebook', 'cli', 'run_cli',
+           'torch_threads', 'map_in_processes']
 
 # %% ../nbs/99_utils.ipynb #c004
 _UMASK = os.umask(0o022); os.umask(_UMASK)  # read the process umask (os has no getter)
@@ -76,14 +77,59 @@ def parse_value(text: str):
         return text
 
 # %% ../nbs/99_utils.ipynb #c019
+EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+
+class UserError(Exception):
+    "An error the user can fix; a command line prints it as one line `error: <message>` and exits with `exit_status`."
+    exit_status = EXIT_BAD_INPUT
+
+class ArgumentParser(argparse.ArgumentParser):
+    "argparse with ftmech's convention: a parse error is a UserError (one line, exit 2); `--debug` is listed."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+
+    def error(self, message: str):
+        raise UserError(f"{message} (see {self.prog} --help)")
+
 def in_notebook() -> bool:
     "True inside an IPython kernel or shell."
     return "IPython" in sys.modules and getattr(sys.modules["IPython"], "get_ipython", lambda: None)() is not None
+
+def cli(main=None, *, interrupted: str = ""):
+    """Decorator of a module's `main(argv) -> int`: user errors become one `error:` line and their exit status, Ctrl-C
+    one line (plus the `interrupted` hint) and 130, a closed pipe a quiet exit; `--debug` in argv re-raises instead."""
+    if main is None:
+        return lambda f: cli(f, interrupted=interrupted)
+
+    @functools.wraps(main)
+    def wrapper(argv: Sequence[str] | None = None) -> int:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        debug = "--debug" in argv
+        try:
+            return main([a for a in argv if a != "--debug"]) or 0
+        except BrokenPipeError:  # the reader went away (`| head`): stop writing, quietly
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_FAILED
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            print(f"error: interrupted (Ctrl-C){'; ' + interrupted if interrupted else ''}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except (UserError, ValueError) as e:
+            if debug:
+                raise
+            print(f"error: {e}", file=sys.stderr)
+            return getattr(e, "exit_status", EXIT_BAD_INPUT)
+    return wrapper
 
 def run_cli(module_name: str, main) -> None:
     "Call `main()` and exit with its status when `module_name` is `'__main__'` outside a notebook."
     if module_name == "__main__" and not in_notebook():
         sys.exit(main())
+
 
 # %% ../nbs/99_utils.ipynb #c022
 def _single_threaded() -> None:

@@ -55,7 +55,7 @@ def test_list_names_every_damaged_run_and_lists_the_rest(damaged_store):
 @pytest.mark.parametrize("kind", ["truncated", "missing", "nan", "edited", "garbage"])
 def test_show_refuses_a_damaged_run(damaged_store, kind, capsys):
     root, ids = damaged_store
-    assert store_main(["show", ids[kind], "--store", str(root)]) == 1  # in-process: an exception would fail the test
+    assert store_main(["show", ids[kind], "--store", str(root)]) == 2  # in-process: an exception would fail the test
     err = capsys.readouterr().err
     assert err.startswith("error: ") and ids[kind] in err
 
@@ -70,15 +70,15 @@ def test_show_verifies_a_good_run(damaged_store, capsys):
 @pytest.mark.parametrize("pattern", ["9*", "[6]", "../other/abc", "?", "ABC"])
 def test_run_ids_are_never_patterns_or_paths(damaged_store, pattern, capsys):
     root, _ = damaged_store
-    assert store_main(["show", pattern, "--store", str(root)]) == 1
+    assert store_main(["show", pattern, "--store", str(root)]) == 2
     assert "is not a run id" in capsys.readouterr().err
 
 
 def test_store_that_is_a_file_or_missing_is_an_error(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
-    assert store_main(["list", "--store", str(tmp_path / "file")]) == 1
+    assert store_main(["list", "--store", str(tmp_path / "file")]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
-    assert store_main(["list", "--store", str(tmp_path / "typo")]) == 1
+    assert store_main(["list", "--store", str(tmp_path / "typo")]) == 2
     assert "no run store at" in capsys.readouterr().err
 
 
@@ -92,4 +92,4 @@ def test_training_over_a_damaged_run_is_refused(tmp_path):
     from safetensors.torch import save_file
     save_file(nan, run.path / "model.safetensors")
     res = run_module(*args, check=False)
-    assert res.returncode != 0 and f"run {run_id} is damaged" in res.stderr and "SHA-256" in res.stderr
+    assert res.returncode == 2 and f"run {run_id} is damaged" in res.stderr and "SHA-256" in res.stderr
