@@ -379,6 +379,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="execute the experiment chapters on PROFILE-dry (the profile's grid at smoke sizes, on the CPU) "
                          "into results/PROFILE-dry/ and the store runs/PROFILE-dry/; no HTML; fails if a claim is not measured")
     args = ap.parse_args(argv)
+    try:
+        import papermill  # noqa: F401  (the book pipeline's own extra)
+    except ImportError:
+        raise UserError("the book pipeline needs the book extra: pip install 'ftmech[book]' "
+                        "(papermill, jupyter-book, ipykernel, ipywidgets)") from None
     root = Path(args.root)
     if args.profile not in PROFILES:
         ap.error(f"unknown profile {args.profile!r}; allowed profiles are {list(PROFILES)}")

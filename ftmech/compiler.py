@@ -9,7 +9,7 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -20,10 +20,10 @@ from .rasp import (CATEGORICAL, NUMERICAL, TRUE, Aggregate, ConstantSelector, Co
                          SelectorWidth, SequenceMap, SOp, evaluate, walk)
 
 # %% auto #0
-__all__ = ['RESERVED_LABELS', 'MAX_VALUES', 'ONE', 'BOS_FLAG', 'PAD_SCORE', 'CompileError', 'lower', 'validate', 'Graph',
-           'build_graph', 'value_sets', 'allocate_layers', 'ResidualSpace', 'residual_space', 'Head', 'MLPPart',
-           'aggregate_head', 'width_head', 'table_mlp', 'discretising_mlp', 'linear_mlp', 'build_parts',
-           'CompiledModel', 'CompiledOutput', 'assemble', 'compile_rasp', 'check_compiled']
+__all__ = ['RESERVED_LABELS', 'MAX_VALUES', 'ONE', 'BOS_FLAG', 'PAD_SCORE', 'UNDEFINED', 'CompileError', 'lower', 'validate',
+           'Graph', 'build_graph', 'value_sets', 'allocate_layers', 'ResidualSpace', 'residual_space', 'Head',
+           'MLPPart', 'aggregate_head', 'width_head', 'table_mlp', 'discretising_mlp', 'linear_mlp', 'build_parts',
+           'CompiledModel', 'CompiledOutput', 'assemble', 'compile_rasp', 'CompiledCheck', 'check_compiled']
 
 # %% ../nbs/11_compiler.ipynb #c006
 class CompileError(ValueError, NotImplementedError):
@@ -645,6 +645,14 @@ def compile_rasp(program: SOp,  # the RASP program (its output s-op)
     return assemble(graph, values, levels, space, parts, vocab, max_seq_len, compiler_bos, causal, compiler_pad)
 
 # %% ../nbs/11_compiler.ipynb #c034
+class CompiledCheck(NamedTuple):
+    "What `check_compiled` found."
+    checked: int  # positions where the compiled output was compared with `evaluate` (None = nothing selected included)
+    mismatches: list[tuple]  # (input, reference value, compiled output) of every position that differed
+    undefined: int  # positions the program leaves undefined (a categorical Aggregate over differing values): not compared
+
+UNDEFINED = type("Undefined", (), {"__repr__": lambda self: "UNDEFINED"})()  # evaluate's marker in check_compiled
+
 def check_compiled(program: SOp,  # the program to compile and check
                    vocab: Sequence[Any],  # the input tokens
                    max_seq_len: int,  # every input of 1..max_seq_len tokens is checked
@@ -652,21 +660,28 @@ def check_compiled(program: SOp,  # the program to compile and check
                    distinct: bool = False,  # only inputs without repeated tokens
                    tol: float = 1e-3,  # numerical outputs: the largest accepted error
                    **compile_kw  # more `compile_rasp` arguments; with compiler_pad, all inputs run as one padded batch
-                   ) -> tuple[int, list[tuple]]:
-    "Compile and compare with `evaluate` on every input up to max_seq_len: (positions checked, mismatches)."
+                   ) -> CompiledCheck:
+    """Compile and compare with `evaluate` on every input up to max_seq_len. Positions where the program is undefined
+    are counted, not compared: there the compiled model outputs a value held by at least half of the selected keys
+    (the first in value order on a tie) and None otherwise, which the program does not specify."""
     m = compile_rasp(program, vocab, max_seq_len, causal=causal, **compile_kw)
     by_length = [list(itertools.permutations(vocab, n) if distinct else itertools.product(vocab, repeat=n))
                  for n in range(1, max_seq_len + 1)]
     batches = [[s for seqs in by_length for s in seqs]] if m.pad is not None else by_length
-    checked, bad = 0, []
+    checked, bad, undefined = 0, [], 0
     for seqs in batches:
         decoded = m.apply_batch([[m.bos, *s] for s in seqs])
         for s, dec in zip(seqs, decoded):
-            for ref, got in zip(evaluate(program, list(s), causal=causal), dec[1:]):
-                if ref is None and program.encoding == CATEGORICAL:
+            for ref, got in zip(evaluate(program, list(s), causal=causal, undefined=UNDEFINED), dec[1:]):
+                if ref is UNDEFINED:
+                    undefined += 1
                     continue
                 checked += 1
-                same = abs(got - ref) < tol if m.output_values is None else got == ref
+                if ref is None or got is None:
+                    same = ref is got
+                else:
+                    same = abs(got - ref) < tol if m.output_values is None else got == ref
                 if not same:
                     bad.append((s, ref, got))
-    return checked, bad
+    return CompiledCheck(checked, bad, undefined)
+

@@ -299,9 +299,13 @@ def _constant(e: RASPExpr, rows: list, n: int, fill: Any) -> list:
                          "(check_length=False reads its first positions)")
     return [rows[i] if i < len(rows) else fill for i in range(n)]
 
-def _values(program: RASPExpr, input: Sequence[Any], causal: bool) -> dict[int, Any]:
-    "{id(expression): its value} for every expression of `program` on `input`; selectors are [query][key] lists."
+def _values(program: RASPExpr, input: Sequence[Any], causal: bool, undefined: Any = None) -> dict[int, Any]:
+    """{id(expression): its value} for every expression of `program` on `input`; selectors are [query][key] lists.
+    `undefined` marks values no input defines (a categorical Aggregate selecting differing values); it propagates
+    through maps and aggregates and selects nothing, like None."""
     n = len(input)
+    gone = lambda x: x is undefined  # noqa: E731
+    fn = lambda f, *xs: undefined if any(map(gone, xs)) else None if None in xs else f(*xs)  # noqa: E731
     values: dict[int, Any] = {}
     for e in walk(program):
         kids = [values[id(c)] for c in e.children]
@@ -316,11 +320,12 @@ def _values(program: RASPExpr, input: Sequence[Any], causal: bool) -> dict[int, 
         elif isinstance(e, ConstantSOp):
             v = _constant(e, e.value, n, None)
         elif isinstance(e, Map):
-            v = [None if x is None else e.f(x) for x in kids[0]]
+            v = [fn(e.f, x) for x in kids[0]]
         elif isinstance(e, SequenceMap):
-            v = [None if x is None or y is None else e.f(x, y) for x, y in zip(*kids)]
+            v = [fn(e.f, x, y) for x, y in zip(*kids)]
         elif isinstance(e, Select):
-            v = [[bool(e.predicate(k, q)) for k in kids[0]] for q in kids[1]]  # [query][key]
+            keys, queries = ([None if gone(x) else x for x in xs] for xs in kids)  # undefined selects nothing
+            v = [[bool(e.predicate(k, q)) for k in keys] for q in queries]  # [query][key]
         elif isinstance(e, ConstantSelector):
             v = [(row + [False] * n)[:n] for row in _constant(e, e.value, n, [])]
         elif isinstance(e, (SelectorAnd, SelectorOr)):
@@ -331,7 +336,8 @@ def _values(program: RASPExpr, input: Sequence[Any], causal: bool) -> dict[int, 
         elif isinstance(e, SelectorWidth):
             v = [sum(row) for row in kids[0]]
         elif isinstance(e, Aggregate):
-            v = [_aggregate([x for x, on in zip(kids[1], row) if on], e.default, e.encoding) for row in kids[0]]
+            v = [_aggregate([x for x, on in zip(kids[1], row) if on], e.default, e.encoding, undefined)
+                 for row in kids[0]]
         else:
             raise TypeError(f"{e.label}: cannot evaluate {type(e).__name__}")
         if isinstance(e, Selector) and causal:
@@ -339,17 +345,23 @@ def _values(program: RASPExpr, input: Sequence[Any], causal: bool) -> dict[int, 
         values[id(e)] = v
     return values
 
-def evaluate(program: SOp, input: Sequence[Any], causal: bool = False) -> list[Any]:
-    "The value of `program` at each position of `input` (a list of tokens)."
+def evaluate(program: SOp,  # the program
+             input: Sequence[Any],  # a list of tokens
+             causal: bool = False,  # each position sees only itself and earlier positions
+             undefined: Any = None,  # the value where a categorical Aggregate selects differing values (Tracr leaves it unspecified)
+             ) -> list[Any]:
+    "The value of `program` at each position of `input`; None where nothing is selected (and, by default, where undefined)."
     _need(program, SOp, "the program", "evaluate")
-    return _values(program, input, causal)[id(program)]
+    return _values(program, input, causal, undefined)[id(program)]
 
-def _aggregate(selected: list, default: Any, encoding: str) -> Any:
+def _aggregate(selected: list, default: Any, encoding: str, undefined: Any = None) -> Any:
     if not selected:
         return default
+    if any(s is undefined for s in selected) and undefined is not None:
+        return undefined
     if encoding == NUMERICAL:
         return _mean(selected)
-    return selected[0] if all(s == selected[0] for s in selected) else None
+    return selected[0] if all(s == selected[0] for s in selected) else undefined
 
 # %% ../nbs/10_rasp.ipynb #c012e
 def _and(x, y):

@@ -15,6 +15,8 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
+import ftmech
+
 # %% auto #0
 __all__ = ['EOT', 'ANIMALS', 'FOODS', 'FEATURE_RULES', 'FEATURES', 'DATA_DIR', 'OFFLINE_FILE', 'HF_NAME', 'WINDOW_STARTS',
            'PROTOCOLS', 'STORY_PROTOCOLS', 'StoryRecord', 'parse_plain', 'parse_instruct', 'has_dialogue',
@@ -95,18 +97,7 @@ def exact_features(story: str) -> tuple[str, ...]:
     return tuple(f for f, rule in FEATURE_RULES.items() if rule(story))
 
 # %% ../nbs/20_stories.ipynb #c012
-def _data_dir() -> Path:
-    "data/tinystories of the project: beside the installed package, or above the working folder (notebooks)."
-    try:
-        starts = [Path(__file__).resolve().parents[1]]  # ftmech/stories.py -> the project root
-    except NameError:  # executed as a notebook
-        starts = [Path.cwd().resolve(), *Path.cwd().resolve().parents]
-    for root in starts:
-        if (root / "data" / "tinystories").is_dir():
-            return root / "data" / "tinystories"
-    return starts[0] / "data" / "tinystories"
-
-DATA_DIR = _data_dir()
+DATA_DIR = Path(ftmech.__file__).resolve().parent / "data" / "tinystories"  # package data: shipped in the wheel
 OFFLINE_FILE = DATA_DIR / "TinyStories-train-first2MiB.txt"
 
 def _sentences(story: str) -> list[str]:
@@ -124,7 +115,8 @@ def load_offline(path: str | Path | None = None, seed: int = 0) -> list[StoryRec
     "The shipped plain stories (or `path`) as Instruct-style records with exactly computed features."
     path = Path(path) if path is not None else OFFLINE_FILE
     if not path.exists():
-        raise FileNotFoundError(f"no TinyStories file at {path}; the project ships one at {OFFLINE_FILE}")
+        raise FileNotFoundError(f"no TinyStories file at {path}" + (f"; ftmech ships one at {OFFLINE_FILE}"
+                                    if path != OFFLINE_FILE else ": this installation of ftmech lacks its package data"))
     rng = np.random.default_rng(seed)
     return [derive_instruct(r, rng) for r in parse_plain(path.read_text(encoding="utf-8"))]
 

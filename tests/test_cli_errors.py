@@ -155,3 +155,10 @@ def test_windows_that_cannot_be_drawn_fail_at_once(capsys, main, args, fragment)
 def test_training_on_an_impossible_window_creates_no_run(tmp_path, capsys):
     status, err = call(train.main, ["pretrain", "--store", str(tmp_path / "s"), *SMOKE, "--window", "400"], capsys)
     assert status == 2 and "almost every derivation" in err and not (tmp_path / "s").exists()
+
+
+def test_book_cell_timeout_is_a_one_line_failure(tmp_path, capsys):
+    status, err = call(book.main, ["--root", str(ROOT), "--profile", "smoke", "--only", "data", "--no-html",
+                                   "--timeout", "1", "-p", "store_dir", str(tmp_path / "runs")], capsys)
+    lines = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert status == 1 and len(lines) == 1 and "CellTimeoutError" in lines[0] and "Traceback" not in err, err

@@ -65,7 +65,7 @@ def test_resume_after_hard_kill_matches_uninterrupted(tmp_path):
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    (run_dir,) = [p for p in killed.iterdir() if p.is_dir()]
+    (run_dir,) = [p for p in killed.iterdir() if p.is_dir() and not p.name.startswith(".")]  # not .locks/
     state = json.loads((run_dir / "state.json").read_text())
     assert state["status"] == "running" and 0 < state["step"] < 400, state
     resumed = cli_train(*args, "--store", str(killed)).stdout.splitlines()[-1]
@@ -150,20 +150,20 @@ def test_data_workers_and_ensembles_do_not_change_results(tmp_path):
 
 def test_two_processes_training_one_run_train_it_once(tmp_path):
     "A second process waits for the run's lock, then loads the run the first one finished (it trains nothing)."
-    p = profile_params("pretrain", "smoke", steps=300, eval_every=100, ckpt_every=100)
+    p = profile_params("pretrain", "smoke", steps=60, eval_every=30, ckpt_every=30)
     setup = train.pretrain_setup(p, p["priors"][0])
     run = Store(tmp_path).run(train.pretrain_config(*setup))
     with run.exclusive():  # this process is "the first one"
         second = subprocess.Popen([sys.executable, "-m", "ftmech.train", "pretrain", "--profile", "smoke", "--quiet",
-                                   "--store", str(tmp_path), "--steps", "300", "--eval-every", "100", "--ckpt-every",
-                                   "100"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   "--store", str(tmp_path), "--steps", "60", "--eval-every", "30", "--ckpt-every",
+                                   "30"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         first_line = second.stderr.readline()  # blocks until the second process reaches the lock
         assert "another process is training it; waiting until it stops" in first_line, first_line
         train.pretrain(Store(tmp_path), *setup, progress=False)
     out, err = second.communicate(timeout=300)
     assert second.returncode == 0, err
     assert out.splitlines()[-1] == run.id and run.complete
-    assert [m["step"] for m in run.metrics()] == [0, 100, 200, 300]  # trained once (a second finish would raise)
+    assert [m["step"] for m in run.metrics()] == [0, 30, 60]  # trained once (a second finish would raise)
 
 
 def test_a_finished_run_is_never_reopened(tmp_path):
