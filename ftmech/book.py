@@ -346,6 +346,12 @@ def check_parameters(todo: Sequence[Chapter], profile: str, params: Mapping[str,
             raise UserError(f"-p {name} must be a folder name, got {params[name]!r}")
     if "overrides" in params and not isinstance(params["overrides"], Mapping):
         raise UserError(f"-p overrides must be a dict, e.g. \"{{'seeds': [0]}}\", got {params['overrides']!r}")
+    if "window" in params and isinstance(params["window"], int):  # a window no derivation reaches fails here, not later
+        from ftmech.grammar import paper_pcfg
+        try:
+            paper_pcfg().sample_windows(0, params["window"], None)
+        except ValueError as e:
+            raise UserError(f"-p window: {e}") from None
     for c in experiments:
         with_overrides, with_params = _chapter_experiments(c.source)
         own = {k: v for k, v in params.items() if k in declared[c.name] and k not in (*_BOOK_STRINGS, "overrides")}

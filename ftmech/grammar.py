@@ -356,7 +356,7 @@ def _longest(g: PCFG) -> int | None:
 def sample_windows(g: PCFG, n: int, window: int, rng: np.random.Generator) -> np.ndarray:
     "Draw `n` contiguous windows of `window` terminals (ids, [n, window] uint8); short derivations are redrawn."
     parts = _draw_windows(g, n, window, rng)
-    return np.concatenate([p[0] for p in parts])[:n]
+    return np.concatenate([p[0] for p in parts])[:n] if parts else np.zeros((0, window), np.uint8)
 
 def windows_to_strings(g: PCFG, windows: np.ndarray) -> list[str]:
     "Decode a [n, window] id array into strings."
