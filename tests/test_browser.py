@@ -12,7 +12,7 @@ HTML = os.environ.get("FTMECH_BOOK_HTML")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
-PAGES = {"index.html": 0, "book/runs/data.html": 3, "book/runs/pretrain.html": 2, "book/lib/04_optim.html": 1, "book/lib/05_train.html": 0, "book/lib/06_prune.html": 2, "book/lib/08_plots.html": 7, "book/lib/07_probe.html": 0,
+PAGES = {"index.html": 0, "book/runs/data.html": 3, "book/runs/pretrain.html": 2, "book/lib/04_optim.html": 1, "book/lib/05_train.html": 0, "book/lib/06_prune.html": 2, "book/lib/08_plots.html": 7, "book/lib/08a_explore.html": 0, "book/lib/07_probe.html": 0,
          "book/runs/finetune.html": 2, "book/runs/prune.html": 1, "book/runs/probe.html": 1, "book/runs/reft.html": 1,
          "book/runs/indexer.html": 3, "book/runs/appendix.html": 3, "book/runs/claims.html": 0,
          "book/runs/tracr_compile.html": 4, "book/runs/tracr_map.html": 1, "book/runs/tracr_finetune.html": 8, "book/runs/tracr_revival.html": 4,
@@ -72,3 +72,48 @@ def test_page_renders_offline_with_figures(html_root, browser, page):
     assert "Traceback" not in text, f"{page} shows an error traceback"
     if page == "index.html":
         assert math > 0, "MathJax did not typeset the introduction's formula (offline MathJax missing?)"
+
+
+EXPLORERS = {"book/lib/08a_explore.html": 1, "book/runs/prune.html": 1}  # page -> minimum number of explorers (ftmech.explore)
+
+
+def _visible_images(pg) -> list[str]:
+    "The sources of the widget images the reader sees now."
+    return pg.eval_on_selector_all(".jupyter-widgets img", "els => els.filter(e => e.offsetParent !== null)"
+                                   ".map(e => e.getAttribute('src'))")
+
+
+def _move_first_control(pg) -> None:
+    "Change the first explorer control on the page the way a reader would (click, arrow key or selection)."
+    buttons = pg.locator(".widget-toggle-buttons button")
+    if buttons.count() > 1:
+        idle = [i for i in range(buttons.count()) if "mod-active" not in (buttons.nth(i).get_attribute("class") or "")]
+        buttons.nth(idle[0]).click()
+        return
+    handle = pg.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle")
+    if handle.count():
+        handle.first.focus()
+        pg.keyboard.press("ArrowRight")
+        return
+    pg.locator(".widget-dropdown select").first.select_option(index=1)
+
+
+@pytest.mark.parametrize("page", sorted(EXPLORERS))
+def test_explorers_work_without_a_kernel(html_root, browser, page):
+    "The saved widget state renders offline, and moving a control changes the panel the reader sees."
+    pg = browser.new_page()
+    outside: list[str] = []
+    pg.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
+             if not route.request.url.startswith(("file:", "data:", "blob:")) else route.continue_())
+    pg.goto((html_root / page).resolve().as_uri(), wait_until="load")
+    pg.wait_for_function("document.querySelectorAll('.jupyter-widgets img').length > 0", timeout=20_000)
+    before = _visible_images(pg)
+    _move_first_control(pg)
+    pg.wait_for_timeout(300)
+    after = _visible_images(pg)
+    text = pg.inner_text("main")
+    pg.close()
+    assert outside == [], f"{page} requested resources outside the local files: {outside}"
+    assert "Loading widget" not in text and "Error displaying widget" not in text, f"{page}: a widget did not render"
+    assert len(before) >= EXPLORERS[page], f"{page}: {len(before)} visible explorer panels, expected >= {EXPLORERS[page]}"
+    assert before != after, f"{page}: moving the first control did not change the visible panel"
