@@ -1,9 +1,7 @@
 "The book pipeline: table of contents, profiles, parameters cells, and failure reporting."
-import json
 import shutil
 
 import nbformat
-import pytest
 
 from ftmech.book import chapters, main, toc_files
 from ftmech.profiles import PROFILES, profile_params

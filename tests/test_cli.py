@@ -4,8 +4,16 @@ import json
 import pytest
 
 from conftest import run_module
+from ftmech import grammar, tasks
 from ftmech.grammar import paper_pcfg
 from ftmech.tasks import FAMILIES, LETTERS
+
+
+def in_process(main, *args: str, capsys) -> tuple[int, str, str]:
+    "(exit status, stdout, stderr) of a CLI's main called in this process (a fresh interpreter costs ~4 s)."
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
 
 
 def jsonl(text: str) -> list[dict]:
@@ -38,16 +46,18 @@ def test_grammar_sample_writes_file_atomically(tmp_path):
     (["--n", "2", "--seed", "0", "--window", "500"], "window 500 is longer than the longest derivation"),
     (["--n", "-1", "--seed", "0"], "--n must be >= 0, got -1"),
 ])
-def test_grammar_bad_input(args, fragment):
-    res = run_module("ftmech.grammar", "sample", *args, check=False)
-    assert res.returncode == 2 and fragment in res.stderr, res.stderr
+def test_grammar_bad_input(args, fragment, capsys):
+    status, _, err = in_process(grammar.main, "sample", *args, capsys=capsys)
+    assert status == 2 and fragment in err, err
 
 
 @pytest.mark.parametrize("task, operand", [("counting", "a"), ("counting_composition", "bb"), ("index", "c"),
                                            ("index_composition", "aa"), ("token_at_index", "NULL")])
-def test_tasks_sample_fields_and_answers(task, operand):
-    rows = jsonl(run_module("ftmech.tasks", "sample", "--task", task, "--operand", operand,
-                            "--n", "30", "--seed", "1").stdout)
+def test_tasks_sample_fields_and_answers(task, operand, capsys):
+    status, out, _ = in_process(tasks.main, "sample", "--task", task, "--operand", operand, "--n", "30", "--seed", "1",
+                                capsys=capsys)
+    rows = jsonl(out)
+    assert status == 0
     assert len(rows) == 30
     k = FAMILIES[task].k
     for r in rows:
@@ -62,9 +72,9 @@ def test_tasks_sample_fields_and_answers(task, operand):
             assert r["answer"] == text[-k] and r["answer"] in LETTERS
 
 
-def test_tasks_spurious_correlation_from_cli():
-    rows = jsonl(run_module("ftmech.tasks", "sample", "--task", "counting", "--operand", "b", "--n", "40",
-                            "--seed", "2", "--c-tr", "1").stdout)
+def test_tasks_spurious_correlation_from_cli(capsys):
+    rows = jsonl(in_process(tasks.main, "sample", "--task", "counting", "--operand", "b", "--n", "40", "--seed", "2",
+                            "--c-tr", "1", capsys=capsys)[1])
     for r in rows:
         tail = r["text"][-40:]
         assert r["spurious"] and tail.count("b") == tail.count("a") + 1 == int(r["answer"])
@@ -77,6 +87,6 @@ def test_tasks_spurious_correlation_from_cli():
     (["--task", "counting", "--operand", "b", "--window", "20"], ["window 20", "O′ = 40"]),
     (["--task", "counting", "--operand", "a", "--c-tr", "0.5"], ["'a'", "correlated with itself"]),
 ])
-def test_tasks_bad_input(args, fragments):
-    res = run_module("ftmech.tasks", "sample", *args, "--n", "2", "--seed", "0", check=False)
-    assert res.returncode == 2 and all(f in res.stderr for f in fragments), res.stderr
+def test_tasks_bad_input(args, fragments, capsys):
+    status, _, err = in_process(tasks.main, "sample", *args, "--n", "2", "--seed", "0", capsys=capsys)
+    assert status == 2 and all(f in err for f in fragments), err

@@ -7,7 +7,7 @@ import torch
 
 from ftmech.grammar import paper_pcfg, sample_reference, length_pmf
 from ftmech.tasks import (DataConfig, MixedDataset, TaskDataset, finetune_config, operand_prior,
-                          LETTERS, PT_FAMILIES, heldout_sets)
+                          LETTERS, heldout_sets)
 
 SNIPPET = """
 import numpy as np, torch, random

@@ -1,7 +1,5 @@
 """The shared training loop (ftmech.loop): the same numbers as the loop it replaced, the device options, stop_after
 raising in every path, torch.compile on CPU."""
-from dataclasses import replace
-
 import numpy as np
 import pytest
 import torch

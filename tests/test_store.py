@@ -82,14 +82,17 @@ def test_store_that_is_a_file_or_missing_is_an_error(tmp_path, capsys):
     assert "no run store at" in capsys.readouterr().err
 
 
-def test_training_over_a_damaged_run_is_refused(tmp_path):
+def test_training_over_a_damaged_run_is_refused(tmp_path, capsys):
     "Re-running `train` on a run whose weights were replaced by NaNs of the same size says damaged, not complete."
-    args = ["ftmech.train", "pretrain", "--profile", "smoke", "--quiet", "--store", str(tmp_path),
+    from ftmech.train import main as train_main
+    args = ["pretrain", "--profile", "smoke", "--quiet", "--store", str(tmp_path),
             "--steps", "10", "--eval-every", "10", "--ckpt-every", "10"]
-    run_id = run_module(*args).stdout.splitlines()[-1]
+    assert train_main(args) == 0
+    run_id = capsys.readouterr().out.splitlines()[-1]
     run = Store(tmp_path).get(run_id)
     nan = {k: torch.full_like(v, float("nan")) for k, v in run.load_model().state_dict().items()}
     from safetensors.torch import save_file
     save_file(nan, run.path / "model.safetensors")
-    res = run_module(*args, check=False)
-    assert res.returncode == 2 and f"run {run_id} is damaged" in res.stderr and "SHA-256" in res.stderr
+    assert train_main(args) == 2
+    err = capsys.readouterr().err
+    assert f"run {run_id} is damaged" in err and "SHA-256" in err
