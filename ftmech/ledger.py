@@ -283,7 +283,7 @@ def _ft(task, prior, c, lr, metric): return f"ft/{task}/{prior}/c{c:g}/{lr}/{met
 def _iters(kind, task, *rest): return "/".join([kind, task, *rest, "iters90"])
 
 def pcfg_claims() -> list[Claim]:
-    "The PCFG claims (spec §1.1, §3.7, §6), with their criteria."
+    "The PCFG claims (paper Sec. 1, 5.1, 6; App. E, H), with their criteria."
     out = []
     for lr in ("eta_M", "eta_S"):
         out.append(Claim(
@@ -406,7 +406,7 @@ def pcfg_claims() -> list[Claim]:
 def _tft(program, lr, c, metric): return f"tracr/ft/{program}/{lr}/c{c:g}/{metric}"
 
 def tracr_claims() -> list[Claim]:
-    "The Tracr claims (spec §2.4, App. G), with their criteria."
+    "The Tracr claims (paper Sec. 5, App. G), with their criteria."
     attn = lambda lr, c, letter: f"tracr/attn/counter/{lr}/c{c:g}/{letter}"
     out = [
         Claim("tracr-compiled-exact",
@@ -484,7 +484,7 @@ def tracr_claims() -> list[Claim]:
 
 # %% ../nbs/19_ledger.ipynb #c016
 def stories_claims() -> list[Claim]:
-    "The TinyStories claims (spec §5.6, App. F), with their criteria."
+    "The TinyStories claims (paper Sec. 5.2, App. F), with their criteria."
     ft = lambda proto, lr, m: f"stories/ft/{proto}/{lr}/{m}"
     rf = lambda key, m: f"stories/reft/{key}/{m}"
     return [

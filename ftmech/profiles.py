@@ -112,7 +112,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                             gen_per_prompt=8, gen_tokens=200, probe_train=2000, probe_steps=500, probe_len=200,
                             processes=2),
     }),
-    Profile("paper", "the paper's sizes (spec §8), for a GPU", "cuda", {
+    Profile("paper", "the paper's sizes (App. C), for a GPU", "cuda", {
         "data": dict(n_lengths=200_000, n_labels=100_000, window=250, seed=0),
         "pretrain": dict(_PT_PAPER, priors=("low", "medium_low", "medium", "medium_high", "high"), lr=1e-3,
                          **_loop(200_000, 96, 5_000, 10_000, 2_000)),

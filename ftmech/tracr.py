@@ -177,7 +177,7 @@ METRICS = ("acc_pt_cte0", "acc_pt_cte1", "acc_ft_cte0", "acc_ft_cte1")
 SAMPLER = "no-coincidence-2"  # in every run config: runs of earlier samplers (coincidences kept; row-by-row edits) get other ids
 
 def tracr_train_config(p: Mapping[str, Any], lr: float, seed: int, steps: int | None = None) -> TrainConfig:
-    "SGD with momentum, warmup then cosine to lr/100, no weight decay (spec §2.3); clipping and sizes from `p`."
+    "SGD with momentum, warmup then cosine to lr/100, no weight decay (paper App. C.1); clipping and sizes from `p`."
     steps = steps or p["steps"]
     return TrainConfig(steps=steps, lr=lr, batch_size=p["batch_size"], optimizer="sgd", momentum=p["momentum"],
                        weight_decay=0.0, warmup=p["warmup"], min_lr_ratio=0.01, grad_clip=p["grad_clip"], loss="answer",
