@@ -19,7 +19,7 @@ def cli_train(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 def test_resume_after_hard_kill_matches_uninterrupted(tmp_path):
     "SIGKILL a real training process after its first checkpoint; the resumed run equals an uninterrupted one."
-    args = ["pretrain", "--prior", "high", "--steps", "400", "--eval-every", "20", "--ckpt-every", "20"]
+    args = ["pretrain", "--prior", "high", "--steps", "200", "--eval-every", "20", "--ckpt-every", "20"]
     killed = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "ftmech.train", *args, "--profile", "smoke", "--quiet",
                              "--store", str(killed)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -31,7 +31,7 @@ def test_resume_after_hard_kill_matches_uninterrupted(tmp_path):
     proc.wait()
     (run_dir,) = [p for p in killed.iterdir() if p.is_dir() and not p.name.startswith(".")]  # not .locks/
     state = json.loads((run_dir / "state.json").read_text())
-    assert state["status"] == "running" and 0 < state["step"] < 400, state
+    assert state["status"] == "running" and 0 < state["step"] < 200, state
     resumed = cli_train(*args, "--store", str(killed)).stdout.splitlines()[-1]
     fresh = cli_train(*args, "--store", str(tmp_path / "fresh")).stdout.splitlines()[-1]
     assert resumed == fresh == run_dir.name
