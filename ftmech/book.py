@@ -347,9 +347,9 @@ def check_parameters(todo: Sequence[Chapter], profile: str, params: Mapping[str,
     if "overrides" in params and not isinstance(params["overrides"], Mapping):
         raise UserError(f"-p overrides must be a dict, e.g. \"{{'seeds': [0]}}\", got {params['overrides']!r}")
     if "window" in params and isinstance(params["window"], int):  # a window no derivation reaches fails here, not later
-        from ftmech.grammar import paper_pcfg
+        from ftmech.grammar import check_window, paper_pcfg
         try:
-            paper_pcfg().sample_windows(0, params["window"], None)
+            check_window(paper_pcfg(), params["window"])
         except ValueError as e:
             raise UserError(f"-p window: {e}") from None
     for c in experiments:

@@ -16,8 +16,8 @@ from .utils import ArgumentParser, cli, run_cli, write_jsonl
 
 # %% auto #0
 __all__ = ['Production', 'MIN_WINDOW_PROBABILITY', 'PCFG', 'paper_pcfg', 'length_pmf', 'sample_reference', 'sample_ids',
-           'ids_to_strings', 'sample', 'accepts', 'window_probability', 'longest_window', 'sample_windows',
-           'windows_to_strings', 'main']
+           'ids_to_strings', 'sample', 'accepts', 'window_probability', 'longest_window', 'check_window',
+           'sample_windows', 'windows_to_strings', 'main']
 
 # %% ../nbs/00_grammar.ipynb #c006
 Production = tuple[tuple[str, ...], float]
@@ -311,8 +311,8 @@ def longest_window(g: PCFG, min_probability: float = MIN_WINDOW_PROBABILITY) -> 
     tails = 1.0 - np.concatenate([[0.0], np.cumsum(pmf)[:-1]])  # tails[w] = P(length >= w)
     return int(np.flatnonzero(tails >= min_probability).max())
 
-def _draw_windows(g: PCFG, n: int, window: int, rng: np.random.Generator):
-    "Windows plus their provenance: (windows [n, window], flat ids, derivation offsets, lengths, chosen, starts)."
+def check_window(g: PCFG, window: int) -> float:
+    "Raise ValueError unless derivations of `g` reach `window` terminals often enough to draw windows; returns P(length >= window)."
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
     longest = _cached(g, "longest", lambda: _longest(g))
@@ -323,6 +323,11 @@ def _draw_windows(g: PCFG, n: int, window: int, rng: np.random.Generator):
         raise ValueError(f"window {window} is longer than almost every derivation of this grammar: P(length >= {window}) "
                          f"= {p:.1e}; windows up to {longest_window(g)} letters are reached with probability >= "
                          f"{MIN_WINDOW_PROBABILITY:g}")
+    return p
+
+def _draw_windows(g: PCFG, n: int, window: int, rng: np.random.Generator):
+    "Windows plus their provenance: (windows [n, window], flat ids, derivation offsets, lengths, chosen, starts)."
+    p = check_window(g, window)
     parts, have, draws = [], 0, 0
     budget = int(20 * n / p) + 10_000  # derivations; 20x the expected number: exceeding it means a bug, not bad luck
     while have < n:

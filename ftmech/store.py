@@ -56,6 +56,13 @@ def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
     except FileNotFoundError:
         raise StoreError(f"{path} is missing") from None
 
+def _read_record(folder: Path) -> dict:
+    "A run folder's config.json: a dict with the run's config and parent (StoreError otherwise)."
+    record = _read_json(folder / "config.json")
+    if not isinstance(record, dict) or "config" not in record or "parent" not in record:
+        raise StoreError(f"{folder / 'config.json'} is not a run record (no config and parent)")
+    return record
+
 def _file_record(data: bytes) -> dict:
     "What a complete run records of each final file: its size and SHA-256."
     return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
@@ -126,13 +133,14 @@ class Run:
         'complete', or 'damaged' (`problem()` says what)."""
         if not (self.path / "config.json").exists():
             return "absent"
-        if self.problem() is not None:
+        problem, state = self._inspect()
+        if problem is not None:
             return "damaged"
-        if self._state().get("status") == "complete":
+        if state.get("status") == "complete":
             return "complete"
         if self._locked_elsewhere():
             return "running"
-        return "interrupted" if "checkpoint" in self._state() else "incomplete"
+        return "interrupted" if "checkpoint" in state else "incomplete"
 
     @property
     def complete(self) -> bool:
@@ -146,39 +154,40 @@ class Run:
         """Why the run's files cannot be trusted, or None. Cheap checks (config.json hashes to the folder name; a
         complete run's final files exist with their recorded sizes); `full` also re-hashes the final files and checks
         that the weights load, fit the config and are finite."""
+        return self._inspect(full)[0]
+
+    def _inspect(self, full: bool = False) -> tuple[str | None, dict]:
+        "(`problem(full)`, the content of state.json): every status question reads the run's files once."
+        state: dict = {}
         try:
-            record = _read_json(self.path / "config.json")
-            if not isinstance(record, dict) or "config" not in record or "parent" not in record:
-                return f"{self.path / 'config.json'} is not a run record (no config and parent)"
+            record = _read_record(self.path)
             if record["config"] != self.config or record["parent"] != self.parent:
                 return (f"{self.path / 'config.json'} was edited: it hashes to {run_id(record['config'], record['parent'])}, "
-                        f"not to its folder name {self.id}")
+                        f"not to its folder name {self.id}"), state
             state = self._state()
             if state.get("status") != "complete":
-                return None
+                return None, state
             for name, want in state.get("files", {name: None for name in FINAL_FILES}).items():
-                path = self.path / name
-                if not path.exists():
-                    return f"{path} is missing"
-                if want is not None and path.stat().st_size != want["bytes"]:
-                    return f"{path} has {path.stat().st_size} bytes, but the run recorded {want['bytes']} when it finished"
+                size = (self.path / name).stat().st_size if (self.path / name).exists() else None
+                if size is None:
+                    return f"{self.path / name} is missing", state
+                if want is not None and size != want["bytes"]:
+                    return f"{self.path / name} has {size} bytes, but the run recorded {want['bytes']} when it finished", state
             if full:
-                self._verified_bytes("metrics.jsonl")
-                tensors = _tensors_from_bytes(self._verified_bytes("model.safetensors"), self.path / "model.safetensors")
-                check_state_dict(Transformer(self.model_config()), tensors, self.path / "model.safetensors")
-                check_weights_finite(tensors, self.path / "model.safetensors")
+                self._verified_bytes("metrics.jsonl", state)
+                self._final_tensors(Transformer(self.model_config()), state)
         except StoreError as e:
-            return str(e)
-        return None
+            return str(e), state
+        return None, state
 
-    def _verified_bytes(self, name: str) -> bytes:
-        "The bytes of final file `name`, checked against the SHA-256 the run recorded when it finished (if it did)."
+    def _verified_bytes(self, name: str, state: Mapping) -> bytes:
+        "The bytes of final file `name`, checked against the SHA-256 recorded in `state` when the run finished (if it was)."
         path = self.path / name
         try:
             data = path.read_bytes()
         except FileNotFoundError:
             raise StoreError(f"{path} is missing") from None
-        want = self._state().get("files", {}).get(name)
+        want = state.get("files", {}).get(name)
         if want is not None and _file_record(data) != want:
             raise StoreError(f"{path} does not match the SHA-256 recorded when the run finished (the file changed)")
         return data
@@ -201,8 +210,7 @@ class Run:
         if lock.is_locked:
             return False  # this thread holds it
         try:
-            (self.store.root / ".locks").mkdir(exist_ok=True)
-            lock.acquire(timeout=0)
+            lock.acquire(timeout=0)  # filelock creates <store>/.locks/ when needed
         except Timeout:
             return True
         except OSError:  # a read-only store: nobody can be training in it
@@ -215,7 +223,6 @@ class Run:
         """Hold the run's lock (an advisory file lock in `<store>/.locks/`, released when the process ends, even by a
         crash) for the block: a second process that wants to train the run waits here, then finds it complete."""
         lock = self._lock()
-        (self.store.root / ".locks").mkdir(parents=True, exist_ok=True)
         try:
             lock.acquire(timeout=0)
         except Timeout:
@@ -304,30 +311,36 @@ class Run:
             shutil.rmtree(old, ignore_errors=True)
 
     # --- reading results ---------------------------------------------------------------------------------
-    def _check_complete(self) -> None:
-        status = self.status
-        if status == "damaged":
-            raise StoreError(f"run {self.id} is damaged: {self.problem()}")
-        if status != "complete":
-            raise StoreError(f"run {self.id} is {status}, not complete: no final model.safetensors to load")
+    def _complete_state(self) -> dict:
+        "state.json of a complete, undamaged run (StoreError naming the problem or the status otherwise)."
+        problem, state = self._inspect()
+        if problem is not None:
+            raise StoreError(f"run {self.id} is damaged: {problem}")
+        if state.get("status") != "complete":
+            raise StoreError(f"run {self.id} is {self.status}, not complete: no final model.safetensors to load")
+        return state
+
+    def _final_tensors(self, model: torch.nn.Module, state: Mapping) -> dict[str, torch.Tensor]:
+        "The final weights, checked against their recorded SHA-256, the shapes of `model` and finiteness."
+        path = self.path / "model.safetensors"
+        tensors = _tensors_from_bytes(self._verified_bytes("model.safetensors", state), path)
+        check_state_dict(model, tensors, path)
+        check_weights_finite(tensors, path)
+        return tensors
 
     def load_model(self, device: str | torch.device = "cpu") -> Transformer:
         "The final model of a complete run, on `device` (its weights checked against their recorded SHA-256)."
-        self._check_complete()
+        state = self._complete_state()
         model = Transformer(self.model_config())
-        path = self.path / "model.safetensors"
-        tensors = _tensors_from_bytes(self._verified_bytes("model.safetensors"), path)
-        check_state_dict(model, tensors, path)
-        check_weights_finite(tensors, path)
-        model.load_state_dict(tensors)
+        model.load_state_dict(self._final_tensors(model, state))
         return model.to(device)
 
     def metrics(self) -> list[dict]:
         "Metrics of a complete run, or of the last checkpoint of an unfinished one."
         state = self._state()
         if state.get("status") == "complete":
-            self._check_complete()
-            return _parse_jsonl(self._verified_bytes("metrics.jsonl"), self.path / "metrics.jsonl")
+            state = self._complete_state()
+            return _parse_jsonl(self._verified_bytes("metrics.jsonl", state), self.path / "metrics.jsonl")
         return _read_jsonl(self.path / state["checkpoint"] / "metrics.jsonl") if "checkpoint" in state else []
 
     def final_metrics(self) -> dict:
@@ -378,26 +391,31 @@ class Store:
         "An existing run by id or unique id prefix (hex digits only: ids are never patterns or paths)."
         if not re.fullmatch(r"[0-9a-f]{1,16}", run_id_or_prefix):
             raise StoreError(f"{run_id_or_prefix!r} is not a run id: give 1 to 16 lowercase hex digits (an id or a unique prefix)")
-        matches = [p for p in self._folders() if p.name.startswith(run_id_or_prefix)]
+        if len(run_id_or_prefix) == 16:  # a whole id: its folder, without listing the store
+            matches = [self.root / run_id_or_prefix] if (self.root / run_id_or_prefix / "config.json").exists() else []
+        else:
+            matches = [p for p in self._folders() if p.name.startswith(run_id_or_prefix)]
         if not matches:
             raise StoreError(f"no run {run_id_or_prefix!r} in the store {self.root}")
         if len(matches) > 1:
             raise StoreError(f"run prefix {run_id_or_prefix!r} is ambiguous: {[p.name for p in matches]}")
-        record = _read_json(matches[0] / "config.json")
-        if not isinstance(record, dict) or "config" not in record or "parent" not in record:
-            raise StoreError(f"{matches[0] / 'config.json'} is not a run record (no config and parent)")
+        return self._load(matches[0])
+
+    def _load(self, folder: Path) -> Run:
+        "The run in `folder`, whose config.json must hash to the folder's name."
+        record = _read_record(folder)
         run = Run(self, record["config"], record["parent"])
-        if run.id != matches[0].name:
-            raise StoreError(f"{matches[0] / 'config.json'} does not hash to its folder name {matches[0].name} "
+        if run.id != folder.name:
+            raise StoreError(f"{folder / 'config.json'} does not hash to its folder name {folder.name} "
                              f"(it hashes to {run.id}): the file was edited or the folder renamed")
         return run
 
     def scan(self) -> tuple[list[Run], list[tuple[str, str]]]:
         "(every readable run, sorted by id; (folder name, problem) of every folder whose config.json cannot be read)."
         runs, unreadable = [], []
-        for p in self._folders():
+        for p in self._folders():  # one listing of the store
             try:
-                runs.append(self.get(p.name))
+                runs.append(self._load(p))
             except StoreError as e:
                 unreadable.append((p.name, str(e)))
         return runs, unreadable

@@ -6,12 +6,13 @@
 from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+import functools
 from functools import cached_property
 
 import numpy as np
 import torch
 
-from .grammar import MIN_WINDOW_PROBABILITY, PCFG, paper_pcfg, sample_windows, window_probability, windows_to_strings
+from .grammar import PCFG, check_window, paper_pcfg, sample_windows, windows_to_strings
 from .utils import ArgumentParser, cli, run_cli, write_jsonl
 
 # %% auto #0
@@ -124,6 +125,11 @@ def operand_prior(prior: str | Sequence[float] | Mapping[str, float]) -> tuple[f
     return p
 
 # %% ../nbs/01_tasks.ipynb #c013
+@functools.lru_cache(maxsize=None)
+def _check_paper_window(window: int) -> None:
+    "check_window on the paper's grammar, once per window (configs are built often)."
+    check_window(paper_pcfg(), window)
+
 @dataclass(frozen=True)
 class DataConfig:
     "What a sample looks like: window length, task families, operand prior, spurious correlation, label rule."
@@ -156,8 +162,7 @@ class DataConfig:
                 raise ValueError(f"O′ of {f!r} must be a positive integer, got {k!r}")
         if not isinstance(self.window, (int, np.integer)) or self.window < 1:
             raise ValueError(f"window must be a positive integer, got {self.window!r}")
-        if window_probability(paper_pcfg(), int(self.window)) < MIN_WINDOW_PROBABILITY:
-            sample_windows(paper_pcfg(), 1, int(self.window), np.random.default_rng(0))  # raises, naming the longest
+        _check_paper_window(int(self.window))
         k_max = max(self.k_of(f) for f in self.families)
         if self.window < k_max:
             raise ValueError(f"window {self.window} is shorter than O′ = {k_max} of the chosen tasks; use window >= {k_max}")
