@@ -15,10 +15,11 @@ from .profiles import PROFILES, dry_run_profile, profile_params
 from .utils import ArgumentParser, UserError, cli, parse_value, run_cli
 
 # %% auto #0
-__all__ = ['DRY_RUN_ENV', 'RECORDED_BY', 'GPU_ASSUMPTIONS', 'Chapter', 'chapters', 'toc_files', 'BookFailed', 'NotebookFailed',
-           'run_chapter', 'build_html', 'environment', 'declared_parameters', 'dry_run_chapters', 'dry_run_parameters',
-           'recorded_by', 'unmeasured_claims', 'run_chapters', 'chapter_runs', 'new_runs', 'book_estimate',
-           'format_estimate', 'check_parameters', 'main']
+__all__ = ['READING_TAGS', 'DRY_RUN_ENV', 'RECORDED_BY', 'GPU_ASSUMPTIONS', 'Chapter', 'chapters', 'toc_files', 'BookFailed',
+           'NotebookFailed', 'run_chapter', 'is_progress', 'reading_tag', 'tag_for_reading', 'build_html',
+           'environment', 'declared_parameters', 'dry_run_chapters', 'dry_run_parameters', 'recorded_by',
+           'unmeasured_claims', 'run_chapters', 'chapter_runs', 'new_runs', 'book_estimate', 'format_estimate',
+           'check_parameters', 'main']
 
 # %% ../nbs/90_book.ipynb #c005
 @dataclass(frozen=True)
@@ -79,8 +80,42 @@ def run_chapter(ch: Chapter, parameters: Mapping[str, Any], root: str | os.PathL
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if ch.is_experiment:  # collapse setup and progress for the reader (tag_for_reading, below)
+        tmp.write_text(json.dumps(tag_for_reading(json.loads(tmp.read_text())), indent=1, ensure_ascii=False) + "\n")
     os.replace(tmp, ch.output)  # the executed copy appears only when the whole notebook ran
     return time.perf_counter() - t0
+
+# %% ../nbs/90_book.ipynb #c007b
+READING_TAGS = ("hide-input", "hide-output", "hide-cell", "remove-input", "remove-output", "remove-cell")
+_PROGRESS_BAR = re.compile(r"\|\s*\d+/\d+ \[")  # tqdm's text: "finetune 9b86d674:  40%|####      | 4/10 [00:01<...]"
+_WIDGET = "application/vnd.jupyter.widget-view+json"
+
+def is_progress(output: Mapping[str, Any]) -> bool:
+    "Whether `output` (one output of an executed code cell) is a tqdm progress bar, as a widget or as text."
+    data = output.get("data", {})
+    text = "".join(data.get("text/plain", "")) if data else "".join(output.get("text", ""))
+    return bool(_PROGRESS_BAR.search(text)) and (not data or _WIDGET in data)
+
+def reading_tag(cell: Mapping[str, Any], injected: bool = True) -> str | None:
+    "The tag that collapses what a reader does not need first in `cell`; None for prose and author-tagged cells."
+    tags = cell.get("metadata", {}).get("tags", [])
+    if cell.get("cell_type") != "code" or any(t in READING_TAGS for t in tags):
+        return None
+    if "parameters" in tags:  # the template's defaults: the injected cell right after it holds the values used
+        return "remove-cell" if injected else "hide-cell"
+    shows = [o for o in cell.get("outputs", [])
+             if o.get("output_type") in ("display_data", "execute_result", "error") and not is_progress(o)]
+    return "hide-input" if shows else "hide-cell"
+
+def tag_for_reading(nb: dict) -> dict:
+    "Add `reading_tag` to each code cell of the executed notebook `nb` (nbformat JSON as a dict), in place."
+    injected = any("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in nb["cells"])
+    for cell in nb["cells"]:
+        tag = reading_tag(cell, injected)
+        if tag:
+            cell.setdefault("metadata", {}).setdefault("tags", []).append(tag)
+    return nb
+
 
 # %% ../nbs/90_book.ipynb #c010
 def build_html(root: str | os.PathLike = ".", out: str | os.PathLike = "_build/book",

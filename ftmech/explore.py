@@ -9,13 +9,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
+import torch
 try:
     import ipywidgets as widgets
 except ImportError as e:  # the library itself does not need widgets; the book does
     raise ImportError("ftmech.explore needs ipywidgets: pip install 'ftmech[book]'") from e
 
 # %% auto #0
-__all__ = ['DPI', 'MAX_BYTES', 'figure_png', 'panel', 'state_bytes', 'explorer']
+__all__ = ['DPI', 'MAX_BYTES', 'figure_png', 'panel', 'state_bytes', 'explorer', 'attention_explorer']
 
 # %% ../nbs/08a_explore.ipynb #c006
 DPI = 72  # panels are screen images: small enough to keep an explorer's state within its budget
@@ -28,7 +30,9 @@ def figure_png(fig, dpi: int = DPI) -> bytes:
     return buf.getvalue()
 
 def panel(content: Any, dpi: int = DPI) -> widgets.Widget:
-    "A widget showing `content`: a matplotlib figure (as a PNG image), PNG bytes, a string (HTML) or a widget."
+    "A widget showing `content`: a matplotlib figure (as a PNG image), PNG bytes, a string (HTML), a widget, or a function of no arguments returning one of these (called now)."
+    if callable(content) and not isinstance(content, widgets.Widget):
+        content = content()
     if isinstance(content, widgets.Widget):
         return content
     if isinstance(content, (bytes, bytearray)):
@@ -37,7 +41,7 @@ def panel(content: Any, dpi: int = DPI) -> widgets.Widget:
         return widgets.HTML(content)
     if hasattr(content, "savefig"):
         return widgets.Image(value=figure_png(content, dpi), format="png")
-    raise TypeError(f"a panel is a matplotlib figure, PNG bytes, an HTML string or a widget; got {type(content).__name__}")
+    raise TypeError(f"a panel is a matplotlib figure, PNG bytes, an HTML string, a widget or a function returning one; got {type(content).__name__}")
 
 # %% ../nbs/08a_explore.ipynb #c010
 MAX_BYTES = 2_000_000  # the default budget of an explorer's embedded widget state
@@ -66,7 +70,7 @@ def state_bytes(widget: widgets.Widget) -> int:
     return len(json.dumps(dependency_state(widget, drop_defaults=True), default=str))
 
 def explorer(
-    panels: Mapping[tuple, Any],  # (label of axis 1, label of axis 2, ...) -> figure, PNG bytes, HTML or widget
+    panels: Mapping[tuple, Any],  # (label of axis 1, label of axis 2, ...) -> figure, PNG bytes, HTML, widget, or a function drawing one
     axes: Sequence[tuple[str, Sequence[Any]]],  # (control name, its labels in order) per level
     title: str | None = None,  # a line above the controls
     dpi: int = DPI,  # resolution of figure panels
@@ -100,3 +104,67 @@ def explorer(
                          f"panels (dpi {dpi}) or raise max_bytes")
     box.embedded_bytes, box.links = size, links
     return box
+
+# %% ../nbs/08a_explore.ipynb #c015
+class _AttentionCanvas:
+    """One figure for every head: axes, ticks and colour bar are drawn once, then each panel redraws only its image
+    and title onto the saved background (blitting) and is encoded with Pillow; a figure per panel took ~1 s each."""
+    def __init__(self, n_pos: int, labels: Sequence[str] | None, vmax: float, dpi: int):
+        self.fig, ax = plt.subplots(figsize=(3.4, 3.2), dpi=dpi)
+        self.im = ax.imshow(np.zeros((n_pos, n_pos)), vmin=0, vmax=vmax, cmap="viridis")
+        if labels is not None:
+            ax.set_xticks(range(n_pos), labels, fontsize=6, rotation=90)
+            ax.set_yticks(range(n_pos), labels, fontsize=6)
+        ax.set(xlabel="key", ylabel="query")
+        self.fig.colorbar(self.im, ax=ax, shrink=0.7)
+        self.fig.tight_layout(rect=(0, 0, 1, 0.93))  # room for the title (figure coordinates: no axes layout per panel)
+        self.title = self.fig.text(0.5, 0.97, "", ha="center", va="top", fontsize=8)
+        self.im.set_visible(False)
+        self.fig.canvas.draw()
+        self.background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+        self.im.set_visible(True)
+
+    def png(self, pattern: np.ndarray, title: str) -> bytes:
+        "PNG bytes of `pattern` [query, key] under `title`."
+        from PIL import Image  # matplotlib's own dependency
+        canvas = self.fig.canvas
+        canvas.restore_region(self.background)
+        self.im.set_data(pattern)
+        self.title.set_text(title)
+        self.fig.draw_artist(self.im); self.fig.draw_artist(self.title)
+        buf = io.BytesIO()
+        Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB").save(buf, format="png", optimize=True)
+        return buf.getvalue()
+
+@torch.no_grad()
+def attention_explorer(
+    models: Mapping[str, Any],  # name -> Transformer (ftmech.model), all with the same blocks and heads
+    tokens: torch.Tensor,  # [pos] one input
+    labels: Sequence[str] | None = None,  # one tick label per position
+    layers: Sequence[int] | None = None,  # blocks to show (default: every block with attention)
+    title: str | None = None,  # a line above the controls
+    vmax: float = 0.5,  # top of the colour scale (attention weights)
+    dpi: int = DPI,  # resolution of the panels
+    max_bytes: int = MAX_BYTES,  # budget of the embedded state
+) -> widgets.VBox:
+    "Explorer: model × block × head -> the attention pattern [query, key] of that head on `tokens`."
+    if labels is not None and len(labels) != len(tokens):
+        raise ValueError(f"labels has {len(labels)} entries but tokens has {len(tokens)} positions: one label per position")
+    first = next(iter(models.values()))
+    layers = [l for l in (range(first.cfg.n_layers) if layers is None else layers) if first.blocks[l].attn is not None]
+    if not layers:
+        raise ValueError("none of the requested blocks has attention")
+    canvas, panels = _AttentionCanvas(len(tokens), labels, vmax, dpi), {}
+    try:
+        for name, model in models.items():
+            hooks = [f"blocks.{l}.attn.hook_pattern" for l in layers]
+            _, cache = model.run_with_cache(tokens[None].to(model.device), names_filter=hooks)
+            for l, h in zip(layers, hooks):
+                pattern = cache[h][0].float().cpu().numpy()  # [head, query, key]
+                for head in range(pattern.shape[0]):
+                    panels[(name, l, head)] = canvas.png(pattern[head], f"{name}: block {l}, head {head}")
+    finally:
+        plt.close(canvas.fig)
+    return explorer(panels, [("model", list(models)), ("block", layers), ("head", list(range(first.cfg.n_heads)))],
+                    title=title, max_bytes=max_bytes)
+

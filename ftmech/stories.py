@@ -20,12 +20,12 @@ import ftmech
 # %% auto #0
 __all__ = ['EOT', 'ANIMALS', 'FOODS', 'FEATURE_RULES', 'FEATURES', 'DATA_DIR', 'OFFLINE_FILE', 'HF_NAME', 'WINDOW_STARTS',
            'PROTOCOLS', 'STORY_PROTOCOLS', 'StoryRecord', 'parse_plain', 'parse_instruct', 'has_dialogue',
-           'exact_features', 'derive_instruct', 'load_offline', 'load_hf', 'instruction', 'training_text',
-           'train_tokenizer', 'save_tokenizer', 'load_tokenizer', 'pack_windows', 'story_batch', 'story_loss',
-           'generate', 'generation_score', 'FeatureClassifier', 'protocol_records', 'Prepared', 'data_config',
-           'load_source', 'prepared', 'windows', 'measure', 'story_model_config', 'story_config', 'train_story_run',
-           'story_train_config', 'train_story_runs', 'pretrained_stories', 'deleted', 'revived_stories', 'probe_sets',
-           'story_probe_job']
+           'exact_features', 'derive_instruct', 'load_offline', 'mark_feature', 'load_hf', 'instruction',
+           'training_text', 'train_tokenizer', 'save_tokenizer', 'load_tokenizer', 'pack_windows', 'story_batch',
+           'story_loss', 'generate', 'generation_score', 'FeatureClassifier', 'protocol_records', 'Prepared',
+           'data_config', 'load_source', 'prepared', 'windows', 'measure', 'story_model_config', 'story_config',
+           'train_story_run', 'story_train_config', 'train_story_runs', 'pretrained_stories', 'deleted',
+           'revived_stories', 'probe_sets', 'story_probe_job']
 
 # %% ../nbs/20_stories.ipynb #c006
 EOT = "<|endoftext|>"
@@ -119,6 +119,22 @@ def load_offline(path: str | Path | None = None, seed: int = 0) -> list[StoryRec
                                     if path != OFFLINE_FILE else ": this installation of ftmech lacks its package data"))
     rng = np.random.default_rng(seed)
     return [derive_instruct(r, rng) for r in parse_plain(path.read_text(encoding="utf-8"))]
+
+# %% ../nbs/20_stories.ipynb #c013b
+_FEATURE_SPANS = {"Dialogue": _QUOTED, **{f: re.compile(r"\b(?:" + "|".join(sorted(words)) + r")\b", re.I)
+                                          for f, words in (("Animal", ANIMALS), ("Food", FOODS))}}
+
+def mark_feature(story: str, feature: str) -> str:
+    "HTML of `story` (escaped) with every span that gives it `feature` under its exact rule in <mark>."
+    import html
+    if feature not in _FEATURE_SPANS:
+        raise ValueError(f"no exact rule for feature {feature!r}; features with one are {list(_FEATURE_SPANS)}")
+    out, end = [], 0
+    for m in _FEATURE_SPANS[feature].finditer(story):
+        out += [html.escape(story[end:m.start()]), f"<mark>{html.escape(m.group())}</mark>"]
+        end = m.end()
+    return "".join(out + [html.escape(story[end:])])
+
 
 # %% ../nbs/20_stories.ipynb #c015
 HF_NAME = "roneneldan/TinyStoriesInstruct"
