@@ -74,28 +74,37 @@ def test_page_renders_offline_with_figures(html_root, browser, page):
         assert math > 0, "MathJax did not typeset the introduction's formula (offline MathJax missing?)"
 
 
-EXPLORERS = {"book/lib/08a_explore.html": 1, "book/runs/prune.html": 1}  # page -> minimum number of explorers (ftmech.explore)
+EXPLORERS = {"book/lib/08a_explore.html": 2, "book/runs/prune.html": 1, "book/runs/probe.html": 2, "book/runs/reft.html": 1,
+             "book/runs/tracr_finetune.html": 2, "book/runs/stories.html": 1}  # page -> minimum visible panels (ftmech.explore)
+EXPERIMENTS = [p for p in PAGES if p.startswith("book/runs/")]
 
 
-def _visible_images(pg) -> list[str]:
-    "The sources of the widget images the reader sees now."
-    return pg.eval_on_selector_all(".jupyter-widgets img", "els => els.filter(e => e.offsetParent !== null)"
-                                   ".map(e => e.getAttribute('src'))")
+def _visible_panels(pg) -> list[str]:
+    "What the reader sees of the explorers now: each visible widget image's source and each visible HTML panel's text."
+    return pg.eval_on_selector_all(".jupyter-widgets img, .jupyter-widgets .widget-html-content",
+                                   "els => els.filter(e => e.checkVisibility())"
+                                   ".map(e => e.tagName === 'IMG' ? e.getAttribute('src') : e.innerText)")
 
 
 def _move_first_control(pg) -> None:
-    "Change the first explorer control on the page the way a reader would (click, arrow key or selection)."
-    buttons = pg.locator(".widget-toggle-buttons button")
-    if buttons.count() > 1:
-        idle = [i for i in range(buttons.count()) if "mod-active" not in (buttons.nth(i).get_attribute("class") or "")]
-        buttons.nth(idle[0]).click()
-        return
-    handle = pg.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle")
-    if handle.count():
-        handle.first.focus()
-        pg.keyboard.press("ArrowRight")
-        return
-    pg.locator(".widget-dropdown select").first.select_option(index=1)
+    "Change the first explorer control that has a choice, the way a reader would (click, arrow key or selection)."
+    controls = pg.locator(".widget-toggle-buttons, .widget-slider, .widget-dropdown")
+    for i in range(controls.count()):
+        control = controls.nth(i)
+        kind = control.get_attribute("class") or ""
+        if "widget-toggle-buttons" in kind:
+            idle = control.locator("button:not(.mod-active)")
+            if idle.count():
+                idle.first.click()
+                return
+        elif "widget-slider" in kind:
+            control.locator(".noUi-handle, .ui-slider-handle").first.focus()
+            pg.keyboard.press("ArrowRight")
+            return
+        elif control.locator("option").count() > 1:
+            control.locator("select").select_option(index=1)
+            return
+    raise AssertionError("no explorer control with more than one choice on the page")
 
 
 @pytest.mark.parametrize("page", sorted(EXPLORERS))
@@ -106,14 +115,29 @@ def test_explorers_work_without_a_kernel(html_root, browser, page):
     pg.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
              if not route.request.url.startswith(("file:", "data:", "blob:")) else route.continue_())
     pg.goto((html_root / page).resolve().as_uri(), wait_until="load")
-    pg.wait_for_function("document.querySelectorAll('.jupyter-widgets img').length > 0", timeout=20_000)
-    before = _visible_images(pg)
+    pg.wait_for_function("document.querySelectorAll('.jupyter-widgets img, .jupyter-widgets .widget-html-content')"
+                         ".length > 0", timeout=20_000)
+    before = _visible_panels(pg)
     _move_first_control(pg)
     pg.wait_for_timeout(300)
-    after = _visible_images(pg)
+    after = _visible_panels(pg)
     text = pg.inner_text("main")
     pg.close()
     assert outside == [], f"{page} requested resources outside the local files: {outside}"
     assert "Loading widget" not in text and "Error displaying widget" not in text, f"{page}: a widget did not render"
     assert len(before) >= EXPLORERS[page], f"{page}: {len(before)} visible explorer panels, expected >= {EXPLORERS[page]}"
     assert before != after, f"{page}: moving the first control did not change the visible panel"
+
+
+@pytest.mark.parametrize("page", EXPERIMENTS)
+def test_experiment_pages_show_results_not_setup(html_root, browser, page):
+    "Parameters, code and progress bars are collapsed behind toggles (still in the page); prose and results are in view."
+    pg = browser.new_page()
+    pg.goto((html_root / page).resolve().as_uri(), wait_until="load")
+    pg.wait_for_timeout(500)
+    shown = lambda sel: pg.eval_on_selector_all(sel, "els => els.filter(e => e.checkVisibility()).length")
+    counts = {"code": shown(".cell_input"), "progress bars": shown(".widget-progress, .widget-hprogress"),
+              "collapsed": pg.locator(".cell_input").count(), "outputs": shown(".cell_output")}
+    pg.close()
+    assert counts["code"] == 0 and counts["progress bars"] == 0, f"{page}: visible setup {counts}"
+    assert counts["collapsed"] > 0 and counts["outputs"] > 0, f"{page}: no collapsed code or no visible output {counts}"
