@@ -16,10 +16,10 @@ from .utils import ArgumentParser, UserError, cli, parse_value, run_cli
 
 # %% auto #0
 __all__ = ['READING_TAGS', 'DRY_RUN_ENV', 'RECORDED_BY', 'GPU_ASSUMPTIONS', 'Chapter', 'chapters', 'toc_files', 'BookFailed',
-           'NotebookFailed', 'run_chapter', 'is_progress', 'reading_tag', 'tag_for_reading', 'build_html',
-           'environment', 'declared_parameters', 'dry_run_chapters', 'dry_run_parameters', 'recorded_by',
-           'unmeasured_claims', 'run_chapters', 'chapter_runs', 'new_runs', 'book_estimate', 'format_estimate',
-           'check_parameters', 'main']
+           'NotebookFailed', 'run_chapter', 'is_progress', 'reading_tag', 'tag_for_reading', 'build_html', 'paper_refs',
+           'figure_sections', 'environment', 'declared_parameters', 'dry_run_chapters', 'dry_run_parameters',
+           'recorded_by', 'unmeasured_claims', 'run_chapters', 'chapter_runs', 'new_runs', 'book_estimate',
+           'format_estimate', 'check_parameters', 'main']
 
 # %% ../nbs/90_book.ipynb #c005
 @dataclass(frozen=True)
@@ -133,6 +133,29 @@ def build_html(root: str | os.PathLike = ".", out: str | os.PathLike = "_build/b
     if not index.exists():
         raise BookFailed(f"jupyter-book reported success but {index} does not exist")
     return index
+
+# %% ../nbs/90_book.ipynb #c010b
+_REFS = re.compile(r"\b(Fig|Table)s?\.?\s+((?:\d+(?:\s*[–-]\s*\d+)?(?:\s+(?:left|right))?(?:\s*,\s*|\s+and\s+)?)+)")
+
+def paper_refs(text: str) -> set[str]:
+    "The paper's figures and tables that `text` cites, as 'Fig. 5' / 'Table 3' (ranges such as 'Figs. 5–6' expanded)."
+    out = set()
+    for kind, numbers in _REFS.findall(text):
+        for first, last in re.findall(r"(\d+)(?:\s*[–-]\s*(\d+))?", numbers):
+            out |= {f"Fig. {n}" if kind == "Fig" else f"Table {n}" for n in range(int(first), int(last or first) + 1)}
+    return out
+
+def figure_sections(source: str | os.PathLike) -> dict[str, str]:
+    "'Fig. 5' / 'Table 3' -> the HTML id of the first heading of the notebook `source` that cites it."
+    from docutils.nodes import make_id  # the ids Sphinx gives sections
+    out: dict[str, str] = {}
+    for cell in json.loads(Path(source).read_text())["cells"]:
+        if cell["cell_type"] == "markdown":
+            for title in re.findall(r"^#{1,6}\s+(.+)$", "".join(cell["source"]), re.M):
+                for ref in sorted(paper_refs(title)):
+                    out.setdefault(ref, make_id(title.replace("`", "")))
+    return out
+
 
 # %% ../nbs/90_book.ipynb #d001
 DRY_RUN_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # smoke-size models: one torch thread per process

@@ -141,3 +141,23 @@ def test_experiment_pages_show_results_not_setup(html_root, browser, page):
     pg.close()
     assert counts["code"] == 0 and counts["progress bars"] == 0, f"{page}: visible setup {counts}"
     assert counts["collapsed"] > 0 and counts["outputs"] > 0, f"{page}: no collapsed code or no visible output {counts}"
+
+
+def test_claims_link_to_the_sections_that_show_them(html_root, browser):
+    "Every claim with measurements links to a chapter, and every link to a section lands on an existing heading."
+    pg = browser.new_page()
+    pg.goto((html_root / "book/runs/claims.html").resolve().as_uri(), wait_until="load")
+    hrefs = pg.eval_on_selector_all("main table a[href]", "els => els.map(e => e.href)")
+    anchors: dict[str, set[str]] = {}
+    for href in hrefs:
+        page, _, anchor = href.partition("#")
+        if anchor:
+            anchors.setdefault(page, set()).add(anchor)
+    missing = []
+    for page, ids in anchors.items():
+        pg.goto(page, wait_until="load")
+        missing += [f"{page.rsplit('/', 1)[-1]}#{i}" for i in ids if not pg.evaluate("i => !!document.getElementById(i)", i)]
+    pg.close()
+    assert any(h.endswith("finetune.html") for h in hrefs), "the claims page links no chapter"
+    assert sum(map(len, anchors.values())) >= 5, f"too few section links: {anchors}"
+    assert missing == [], f"links to sections that do not exist: {missing}"
