@@ -96,6 +96,7 @@ class Claim:
     reason: str = ""  # why the revision was made
     introduced: str = ""  # the commit that introduced this criterion (`introduced_by` falls back to V1_COMMITS)
     requires: tuple[str, ...] = ()  # ids of claims this one presupposes: undecided unless they are observed
+    paper_claim: bool = True  # False: a question this project adds (an extension), not a claim the paper makes
 
 # the commits that introduced each group of criteria (`git show <commit>:ftmech/ledger.py` has their text)
 V1_COMMITS = {"pcfg-": "ecf4a29", "index-": "ecf4a29", "appendix-": "ecf4a29", "tracr-": "81f4a55", "stories-": "bf3d599"}
@@ -271,7 +272,7 @@ def judge(claim: Claim, measurements: Mapping[str, Mapping], profile: str,
         verdict = _verdict(list(per_seed.values()))
     return {"id": claim.id, "version": claim.version, "revises": claim.revises, "reason": claim.reason,
             "introduced": introduced_by(claim), "requires": list(claim.requires), "text": claim.text, "source": claim.source,
-            "criterion": claim.criterion, "inputs": dict(claim.inputs),
+            "criterion": claim.criterion, "inputs": dict(claim.inputs), "paper_claim": claim.paper_claim,
             "measured": {a: {str(s): v.get(s) for s in seeds} for a, v in values.items()},
             "uncertainty": {a: _uncertainty(measurements[m], seeds) for a, m in claim.inputs.items() if m in measurements},
             "missing": missing, "profile": profile, "seeds": seeds,
@@ -381,9 +382,10 @@ def pcfg_claims() -> list[Claim]:
         Claim("index-reft-faster-than-scr-ft",
               "Indexer: reverse fine-tuning (low prior, C_Tr = 1) reaches the pretrained model's index accuracy "
               "faster than Scr.+FT.",
-              "App. H; Fig. 80-81", "iterations to Acc. O_PT(C_Te=0) >= 0.9 x (pretrained Acc. O_PT): reFT < Scr.+FT",
+              "an extension of this reproduction: the paper shows Indexer pruning (App. H, Figs. 80-81), not Indexer revival",
+              "iterations to Acc. O_PT(C_Te=0) >= 0.9 x (pretrained Acc. O_PT): reFT < Scr.+FT",
               {"reft": _iters("reft", "index", "low", "c1"), "scr_ft": _iters("scr_ft", "index", "low")},
-              lambda reft, scr_ft: reft < scr_ft),
+              lambda reft, scr_ft: reft < scr_ft, paper_claim=False),
         Claim("appendix-mixing-protects-pt",
               "Mixing pretraining data into fine-tuning limits the loss of the pretraining task (low prior, C_Tr = 1, η_M).",
               "App. E.1; Fig. 19", "final Acc. O_PT(C_Te=0) with 50% PT data >= with 0.1% PT data + 0.2",
@@ -556,7 +558,7 @@ def _v2(base: Claim, criterion: str, holds: Callable[..., "bool | None"], reason
         inputs: Mapping[str, str] | None = None, requires: tuple[str, ...] = ()) -> Claim:
     "Version 2 of `base`: the same claim and source, a new criterion (on `Value`s) and the reason for it."
     return Claim(f"{base.id}-v2", base.text, base.source, criterion, dict(inputs or base.inputs), holds, version=2,
-                 revises=base.id, reason=reason, introduced=V2_COMMIT, requires=requires)
+                 revises=base.id, reason=reason, introduced=V2_COMMIT, requires=requires, paper_claim=base.paper_claim)
 
 def _shortcut(v1: Claim) -> Claim:
     return _v2(v1, "final Acc. O_FT(C_Te=1) >= 0.9 and final Acc. O_FT(C_Te=0) <= its chance level (2 SE each)",
@@ -650,7 +652,7 @@ def _v3(base: Claim, criterion: str, holds: Callable[..., "bool | None"], reason
     "Version 3 of the claim `base` revises (`base` is its latest version)."
     root = base.revises or base.id
     return Claim(f"{root}-v3", base.text, base.source, criterion, dict(inputs), holds, version=3, revises=base.id,
-                 reason=reason, introduced=introduced, requires=requires)
+                 reason=reason, introduced=introduced, requires=requires, paper_claim=base.paper_claim)
 
 def v3_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
     "Version 3: the Tracr attention claims judged at the head that carries count(b) (found by ablation); the noise claim at the paper's σ."
@@ -695,7 +697,7 @@ def v4_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
                   "final Acc. O_FT(C_Te=0) >= 0.9 (2 SE) of the budget probe: the Counter fine-tuned at η_M with "
                   "C_Tr = 0 for the profile's budget_steps iterations (seed 0)",
                   {"ft": "tracr/budget/counter/eta_M/c0/acc_ft_cte0"}, lambda ft: at_least(ft, 0.9), version=4,
-                  revises=base.id, reason=_R_BUDGET, introduced=V4_COMMIT)]
+                  revises=base.id, reason=_R_BUDGET, introduced=V4_COMMIT, paper_claim=base.paper_claim)]
 
 
 # %% ../nbs/19_ledger.ipynb #c016c
