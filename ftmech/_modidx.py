@@ -320,6 +320,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'ftmech.profiles.dry_profile': ('profiles.html#dry_profile', 'ftmech/profiles.py'),
                                  'ftmech.profiles.dry_run_profile': ('profiles.html#dry_run_profile', 'ftmech/profiles.py'),
                                  'ftmech.profiles.key_kinds': ('profiles.html#key_kinds', 'ftmech/profiles.py'),
+                                 'ftmech.profiles.lr_roles': ('profiles.html#lr_roles', 'ftmech/profiles.py'),
                                  'ftmech.profiles.profile_params': ('profiles.html#profile_params', 'ftmech/profiles.py')},
             'ftmech.prune': { 'ftmech.prune.Unit': ('prune.html#unit', 'ftmech/prune.py'),
                               'ftmech.prune.Unit.__str__': ('prune.html#unit.__str__', 'ftmech/prune.py'),

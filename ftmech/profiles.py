@@ -12,7 +12,7 @@ from typing import Any
 
 # %% auto #0
 __all__ = ['PROFILES', 'SIZE_KEYS', 'GRID_KEYS', 'OFFLINE_KEYS', 'ADAPTED_KEYS', 'Profile', 'check_value', 'profile_params',
-           'key_kinds', 'dry_profile', 'dry_run_profile']
+           'key_kinds', 'dry_profile', 'dry_run_profile', 'lr_roles']
 
 # %% ../nbs/89_profiles.ipynb #c006
 @dataclass(frozen=True)
@@ -263,3 +263,18 @@ def dry_run_profile(profile: str) -> str:
         raise ValueError(f"profile {profile!r} has no dry run; dry runs exist for "
                          f"{[n[:-4] for n in PROFILES if n.endswith('-dry')]}")
     return f"{profile}-dry"
+
+# %% ../nbs/89_profiles.ipynb #c015
+def lr_roles(profile: str, experiment: str = "pcfg", reference: str = "paper") -> list[dict[str, Any]]:
+    """Per learning-rate name of `profile`: its value, iterations, learning rate x iterations, and the `reference`
+    rate it equals by value and the one closest by learning rate x iterations (log distance)."""
+    own, ref = profile_params(experiment, profile), profile_params(experiment, reference)
+    ref_dose = {name: lr * ref["ft_steps"] for name, lr in ref["lrs"].items()}
+    rows = []
+    for name, lr in own["lrs"].items():
+        dose = lr * own["ft_steps"]
+        rows.append({"name": name, "lr": lr, "iterations": own["ft_steps"], "lr x iterations": dose,
+                     f"{reference} rate of this value": next((n for n, v in ref["lrs"].items() if math.isclose(v, lr)), "—"),
+                     f"{reference} role by lr x iterations": min(ref_dose, key=lambda n: abs(math.log(ref_dose[n] / dose)))})
+    return rows
+
