@@ -272,7 +272,7 @@ def runs_where(runs: Mapping[Cell, Run], **fields) -> list[Run]:
     return [r for c, r in sorted(runs.items()) if all(getattr(c, k) == v for k, v in fields.items())]
 
 def behaviour_figure(fts: Mapping[Cell, Run], p: Mapping[str, Any], stem: str, label: str):
-    "Figure of `stem`_cte0/1 over fine-tuning: rows lr x C_Te, columns prior, curves C_Tr (mean, min-max band)."
+    "Figure of `stem`_cte0/1 over fine-tuning: rows lr x C_Te, columns prior, curves C_Tr (mean, min-max band), chance dashed."
     import matplotlib.pyplot as plt
     priors, c_trs = sorted({c.prior for c in fts}, key=list(p["priors"]).index), sorted({c.c_tr for c in fts})
     rows = [(lr, cte) for lr in p["lrs"] if any(c.lr == lr for c in fts) for cte in (0, 1)]
@@ -281,6 +281,9 @@ def behaviour_figure(fts: Mapping[Cell, Run], p: Mapping[str, Any], stem: str, l
         for j, prior in enumerate(priors):
             groups = {f"C_Tr={c:g}": runs_where(fts, prior=prior, lr=lr, c_tr=c) for c in c_trs}
             plot_seed_curves(axes[i, j], groups, f"{stem}_cte{cte}", title=f"{prior} prior, {lr}, C_Te={cte}", ylabel=label)
+            first = next(run for runs in groups.values() for run in runs)
+            axes[i, j].axhline(eval_levels(first)[f"{stem}_cte{cte}"][1], color="grey", ls="--", lw=0.8,
+                               label="chance (majority class)")  # the evaluation set's majority-class accuracy
     axes[0, -1].legend(fontsize=7)
     fig.tight_layout()
     return fig
