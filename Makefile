@@ -63,6 +63,7 @@ chromium:
 bench: venv
 	$(PY) benchmarks/sampler.py
 	$(PY) benchmarks/generate.py
+	$(PY) benchmarks/explore.py
 
 clean:
 	rm -rf _build book/lib book/runs
