@@ -5,7 +5,7 @@
 # %% ../nbs/08a_explore.ipynb #c003
 from __future__ import annotations
 import io, itertools, json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
