@@ -8,8 +8,6 @@ then, as its last line, one JSON object with the medians and their ratio.
 """
 import argparse
 import json
-import statistics
-import time
 
 import matplotlib
 
@@ -19,6 +17,7 @@ import torch
 
 from ftmech.explore import DPI, attention_explorer, explorer, figure_png
 from ftmech.model import Transformer, mingpt_config
+from timing import median_seconds
 
 
 def per_figure_explorer(models, tokens, labels):
@@ -41,17 +40,6 @@ def per_figure_explorer(models, tokens, labels):
     first = next(iter(models.values()))
     return explorer(panels, [("model", list(models)), ("block", list(range(first.cfg.n_layers))),
                              ("head", list(range(first.cfg.n_heads)))])
-
-
-def median_seconds(fn, repeats):
-    "Median wall time of fn() over `repeats` calls after one warm-up call."
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main():

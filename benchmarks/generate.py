@@ -7,14 +7,13 @@ Prints a table, then, as its last line, one JSON object with the medians and the
 """
 import argparse
 import json
-import statistics
-import time
 
 import torch
 
 from ftmech.model import Transformer
 from ftmech.profiles import profile_params
 from ftmech.stories import generate, story_model_config
+from timing import median_seconds
 
 
 @torch.no_grad()
@@ -25,17 +24,6 @@ def generate_without_cache(model, prompt, n, max_new_tokens):
         nxt = model(x[:, -model.cfg.n_ctx:])[:, -1].argmax(-1, keepdim=True)  # [n, 1]
         x = torch.cat([x, nxt], dim=1)
     return x[:, len(prompt):].tolist()
-
-
-def median_seconds(fn, repeats):
-    "Median wall time of fn() over `repeats` calls after one warm-up call."
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main():
