@@ -14,12 +14,12 @@ from .utils import atomic_write_text
 
 # %% auto #0
 __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'V3_COMMIT', 'V3_NOISE_COMMIT', 'V4_COMMIT',
-           'CLAIMS_V1', 'REVISIONS', 'CLAIMS', 'PROFILE_ORDER', 'measurement', 'with_levels', 'record',
-           'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least',
-           'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'all_of', 'any_of', 'given', 'minus',
-           'scaled', 'mean_of', 'best_of', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
-           'v3_revisions', 'v4_revisions', 'tracr_revisions', 'stories_revisions', 'current_claims', 'as_loaded',
-           'judge_all', 'write_ledger', 'profile_ledgers', 'summary_rows']
+           'V5_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'ADDED', 'CLAIMS', 'PROFILE_ORDER', 'measurement', 'with_levels',
+           'record', 'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of',
+           'at_least', 'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'all_of', 'any_of', 'given',
+           'minus', 'scaled', 'mean_of', 'best_of', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims',
+           'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'tracr_revisions', 'stories_revisions',
+           'current_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers', 'summary_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -91,7 +91,8 @@ class Claim:
     criterion: str  # the predicate, in words
     inputs: Mapping[str, str]  # argument name -> measurement name
     holds: Callable[..., "bool | None"] = field(repr=False)  # called with one seed's values as keyword arguments
-    version: int = 1  # 1: plain numbers, True / False per seed; >= 2: `Value`s, True / False / None (undecided) per seed
+    version: int = 1  # 1: plain numbers, True / False per seed; >= 2: `Value`s, True / False / None (undecided) per seed;
+    # a claim added later (revises None) starts at the ledger version that introduced it
     revises: str | None = None  # id of the claim this version replaces (both stay in the ledger)
     reason: str = ""  # why the revision was made
     introduced: str = ""  # the commit that introduced this criterion (`introduced_by` falls back to V1_COMMITS)
@@ -700,6 +701,83 @@ def v4_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
                   revises=base.id, reason=_R_BUDGET, introduced=V4_COMMIT, paper_claim=base.paper_claim)]
 
 
+# %% ../nbs/19_ledger.ipynb #c016v5b
+V5_COMMIT = ""  # the commit that introduced the version-5 claims (set in the commit after it)
+_LOSS = "loss of Acc. O_PT after fine-tuning"
+
+def _fresh(task: str, prior: str, lr: str, metric: str, chosen: str = "fresh") -> Callable[[str], str]:
+    "Names of a C_Tr = 1 model's fresh-set pruning measurements: pt (its pretrained parent), k0 (unpruned), kbest."
+    return lambda k: f"prune/{task}/{prior}/c1/{lr}/{chosen}/{metric}/{k}"
+
+def added_claims() -> list[Claim]:
+    "Claims of the paper added in version 5: Indexer pruning and probing, probing across C_Tr, the inhibitor."
+    new = lambda *a, **kw: Claim(*a, version=5, introduced=V5_COMMIT, **kw)
+    out = []
+    for lr in ("eta_M", "eta_S"):
+        pt, ft = _fresh("index", "low", lr, "acc_pt_cte0"), _fresh("index", "low", lr, "acc_ft_cte1")
+        out += [
+            new(f"index-prune-revives-{lr}",
+                f"Indexer: for low-prior models fine-tuned with C_Tr = 1 at {lr}, pruning a few neurons (at most 15, "
+                "chosen by the saliency of the pretraining loss) revives the pretraining task (the index of a).",
+                "App. H; Fig. 81 (the Indexer's analogue of Fig. 7)",
+                "premise: fine-tuning lowered Acc. O_PT(C_Te=0) by more than 0.2 (the pretrained model minus the "
+                "fine-tuned model on a fresh held-out set, 2 SE); then the K <= 15 that maximises Acc. O_PT(C_Te=0) "
+                "on the pruning curve's evaluation set, re-measured on the same fresh set: Acc. O_PT(C_Te=0) after "
+                "pruning K neurons minus before > 0.2 (2 SE)",
+                {"pt": pt("pt"), "k0": pt("k0"), "best": pt("kbest")},
+                lambda pt, k0, best: given(exceeds(pt, k0, 0.2), exceeds(best, k0, 0.2), _LOSS)),
+            new(f"index-prune-removes-ft-behaviour-{lr}",
+                f"Indexer: the same pruning (low prior, C_Tr = 1, {lr}) removes the fine-tuned behaviour.",
+                "App. H; Fig. 81 (the Indexer's analogue of Fig. 7)",
+                "at the same K (chosen as above, measured on the fresh set): Acc. O_FT(C_Te=1) before pruning minus "
+                "after > 0.2 (2 SE); undecided unless the pruning revived the pretraining task",
+                {"k0": ft("k0"), "best": ft("kbest")}, lambda k0, best: exceeds(k0, best, 0.2),
+                requires=(f"index-prune-revives-{lr}",)),
+        ]
+    out += [
+        new("index-probe-index-a-survives",
+            "Indexer: with a weakly relevant capability and C_Tr = 1 (η_S), fine-tuning lowers Acc. O_PT while the "
+            "index of a stays linearly decodable from the residual stream.",
+            "App. H; Fig. 94 (the Indexer's analogue of Fig. 8)",
+            "premise: fine-tuning removed at least half of the pretrained model's above-chance Acc. O_PT(C_Te=0) "
+            "(acc <= chance + (pretrained acc - chance) / 2, 2 SE); then the best block's index(a) probe accuracy is "
+            "above the pretrained model's - 0.1 and above Acc. O_PT + 0.2 (2 SE each)",
+            {"acc_pt": _ft("index", "low", 1, "eta_S", "acc_pt_cte0"), "acc_pt0": "ft0/index/low/c1/eta_S/acc_pt_cte0",
+             "probe_ft": "probe/index/low/c1/eta_S/index_a", "probe_pt": "probe/index/low/pretrained/index_a"},
+            lambda acc_pt, acc_pt0, probe_ft, probe_pt: given(
+                at_most(acc_pt, acc_pt.chance + (acc_pt0.value - acc_pt.chance) / 2),
+                all_of(exceeds(probe_ft, probe_pt, -0.1), exceeds(probe_ft, acc_pt, 0.2)), _LOSS)),
+        new("pcfg-probe-count-a-rises-with-c-tr",
+            "The stronger the correlation in the fine-tuning data, the more of count(a) stays decodable after "
+            "fine-tuning (low prior, η_M).",
+            "App. H; Fig. 95",
+            "best-block count(a) probe accuracy at C_Tr = 1 exceeds that at C_Tr = 0 (low prior, η_M; 2 SE)",
+            {"c1": "probe/counting/low/c1/eta_M/count_a", "c0": "probe/counting/low/c0/eta_M/count_a"},
+            lambda c1, c0: exceeds(c1, c0)),
+        new("pcfg-probe-count-b-falls-with-c-tr",
+            "The stronger the correlation in the fine-tuning data, the less count(b) becomes decodable after "
+            "fine-tuning (low prior, η_M).",
+            "App. H; Fig. 97",
+            "best-block count(b) probe accuracy at C_Tr = 0 exceeds that at C_Tr = 1 (low prior, η_M; 2 SE)",
+            {"c1": "probe/counting/low/c1/eta_M/count_b", "c0": "probe/counting/low/c0/eta_M/count_b"},
+            lambda c1, c0: exceeds(c0, c1)),
+    ]
+    inh = _fresh("counting", "high", "eta_L", "acc_pt_cte0", "fresh_to_prune_k")
+    out.append(new(
+        "pcfg-prune-inhibitor-eta_L",
+        "With a strongly relevant capability (high prior) and the large learning rate η_L, fine-tuning with C_Tr = 1 "
+        "learns an inhibitor, a wrapper that disallows the pretraining capability: Acc. O_PT falls, and pruning a few "
+        "neurons partly revives it.",
+        "App. H (inhibitor); Figs. 86, 88",
+        "premise: fine-tuning lowered Acc. O_PT(C_Te=0) by more than 0.2 (the pretrained model minus the fine-tuned "
+        "model on a fresh held-out set, 2 SE); then the K <= prune_k (15 at cpu, 100 at paper, the range of the "
+        "paper's Figs. 86 and 88) that maximises Acc. O_PT(C_Te=0) on the pruning curve's evaluation set, re-measured "
+        "on the same fresh set: Acc. O_PT(C_Te=0) after pruning K neurons minus before > 0.1 (2 SE)",
+        {"pt": inh("pt"), "k0": inh("k0"), "best": inh("kbest")},
+        lambda pt, k0, best: given(exceeds(pt, k0, 0.2), exceeds(best, k0, 0.1), _LOSS)))
+    return out
+
+
 # %% ../nbs/19_ledger.ipynb #c016c
 def tracr_revisions(v1: Mapping[str, Claim]) -> list[Claim]:
     "Version 2 of the Tracr claims whose measurements carry noise (the exactness check stays as it was)."
@@ -775,10 +853,11 @@ _BY_ID = {c.id: c for c in CLAIMS_V1}
 REVISIONS: list[Claim] = pcfg_revisions(_BY_ID) + tracr_revisions(_BY_ID) + stories_revisions(_BY_ID)
 REVISIONS += v3_revisions({c.id: c for c in REVISIONS})
 REVISIONS += v4_revisions({c.id: c for c in REVISIONS})
-CLAIMS: list[Claim] = CLAIMS_V1 + REVISIONS  # judged in this order: a premise is judged before the claims that need it
+ADDED: list[Claim] = added_claims()  # claims without a version 1 (see 'Claims added later')
+CLAIMS: list[Claim] = CLAIMS_V1 + REVISIONS + ADDED  # judged in this order: a premise is judged before the claims that need it
 
 def current_claims(claims: Sequence[Claim] | None = None) -> list[Claim]:
-    "The latest version of every claim, in the order of the version-1 claims."
+    "The latest version of every claim, in the order of the version-1 claims, then the claims added later."
     claims = CLAIMS if claims is None else claims
     latest = {}
     for c in claims:

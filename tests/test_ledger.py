@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ftmech.ledger import CLAIMS, CLAIMS_V1, REVISIONS, VERDICTS, current_claims, introduced_by
+from ftmech.ledger import ADDED, CLAIMS, CLAIMS_V1, REVISIONS, VERDICTS, current_claims, introduced_by
 
 ROOT = Path(__file__).resolve().parents[1]
 LEDGER = ROOT / "results" / "smoke" / "claims.json"
@@ -51,13 +51,13 @@ def test_verdicts_follow_from_the_per_seed_results(ledger):
 
 
 def test_accuracies_carry_their_chance_level_and_standard_error(ledger):
-    """Every accuracy input of a revised claim has its evaluation-set size (a binomial SE) and, except generation rates
-    and derived means, its chance level."""
+    """Every accuracy input of a revised or added claim has its evaluation-set size (a binomial SE) and, except
+    generation rates and derived means, its chance level."""
     entries = {e["id"]: e for e in ledger["claims"]}
-    for c in REVISIONS:
+    for c in REVISIONS + ADDED:
         e = entries[c.id]
         for arg, name in c.inputs.items():
-            if "acc" not in name.rsplit("/", 2)[-1] and not name.endswith(("/best", "/count_a", "/kbest", "/k0")):
+            if "acc" not in name.rsplit("/", 2)[-1] and not name.endswith(("/best", "/count_a", "/count_b", "/index_a", "/kbest", "/k0", "/pt")):
                 continue
             for seed, unc in e["uncertainty"][arg]["per_seed"].items():
                 assert unc["se_from"] == "binomial" and unc["n"] >= 1 and 0 <= unc["chance"] <= 1, (c.id, arg, seed, unc)
