@@ -702,7 +702,7 @@ def v4_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
 
 
 # %% ../nbs/19_ledger.ipynb #c016v5b
-V5_COMMIT = ""  # the commit that introduced the version-5 claims (set in the commit after it)
+V5_COMMIT = "d0fa98a"  # the commit that introduced the version-5 claims
 _LOSS = "loss of Acc. O_PT after fine-tuning"
 
 def _fresh(task: str, prior: str, lr: str, metric: str, chosen: str = "fresh") -> Callable[[str], str]:
