@@ -56,7 +56,8 @@ class NotebookFailed(BookFailed):
 
 def run_chapter(ch: Chapter, parameters: Mapping[str, Any], root: str | os.PathLike = ".",
                 timeout: int | None = None) -> float:
-    "Execute `ch` with papermill into its output path; returns seconds taken. Raises NotebookFailed."
+    """Execute `ch` with papermill into its output path; returns seconds taken. Raises NotebookFailed (a cell's error:
+    the executed copy goes to `root`/_build/failed/)."""
     import papermill as pm
     ch.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = ch.output.with_name(f".{ch.output.name}.tmp.ipynb")
@@ -69,10 +70,12 @@ def run_chapter(ch: Chapter, parameters: Mapping[str, Any], root: str | os.PathL
                             kernel_name="python3", progress_bar=False, log_output=False,
                             execution_timeout=timeout, report_mode=False,
                             extra_arguments=["--IPKernelApp.log_level=CRITICAL"])  # quiet kernels: errors come back as cell errors
-    except pm.PapermillExecutionError as e:
-        tmp.unlink(missing_ok=True)
+    except pm.PapermillExecutionError as e:  # keep the executed copy, traceback included, outside the book
+        failed = Path(root) / "_build" / "failed" / ch.output.name
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, failed)
         raise NotebookFailed(f"notebook {ch.source} failed in cell {e.cell_index} (execution count {e.exec_count}): "
-                             f"{e.ename}: {e.evalue}") from None
+                             f"{e.ename}: {e.evalue} (executed copy with the traceback: {failed})") from None
     except Exception as e:  # a cell timeout, a dead kernel: nbclient's errors, not the notebook's
         tmp.unlink(missing_ok=True)
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
@@ -190,7 +193,7 @@ RECORDED_BY: Mapping[str, str] = MappingProxyType({  # measurement-name prefix -
     "ft/counting/": "finetune", "ft0/counting/": "finetune", "ft10/counting/": "finetune", "prune/": "prune", "probe/": "probe",
     "reft/counting/": "reft", "scr_ft/counting/": "reft", "scratch/counting/": "reft",
     "ft/index/": "indexer", "ft0/index/": "indexer", "ft10/index/": "indexer", "reft/index/": "indexer", "scr_ft/index/": "indexer",
-    "scratch/index/": "indexer", "mix/": "appendix", "jailbreak/": "appendix", "randft_reft/": "appendix",
+    "scratch/index/": "indexer", "prune/index/": "indexer", "probe/index/": "indexer", "mix/": "appendix", "jailbreak/": "appendix", "randft_reft/": "appendix",
     "tracr/compiled/": "tracr_compile", "tracr/ft/": "tracr_finetune", "tracr/attn/": "tracr_finetune",
     "tracr/sim/": "tracr_finetune", "tracr/prune/": "tracr_revival", "tracr/reft/": "tracr_revival",
     "tracr/scr_ft/": "tracr_revival", "tracr/budget/": "tracr_map", "stories/": "stories",
@@ -245,7 +248,7 @@ GPU_ASSUMPTIONS: Mapping[str, float] = MappingProxyType({
 
 def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     "The PCFG chapters' training runs: {chapter: {key: (protocol, iterations)}}, as the chapters build them."
-    from ftmech.pcfg import Cell, grid
+    from ftmech.pcfg import Cell, grid, probe_cells, prune_cells
     from ftmech.profiles import profile_params
     PT, P = profile_params("pretrain", profile), profile_params("pcfg", profile)
     low, first, seeds, top = P["priors"][0], P["seeds"][0], P["seeds"], P["reft_from"]
@@ -261,8 +264,8 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     return {
         "pretrain": pt(*PT["priors"], f"{low}/swapped"),
         "finetune": {**pt(*P["priors"]), **ft(grid(P))},
-        "prune": {**pt(low), **ft(grid(P, priors=[low]))},
-        "probe": {**pt(*P["priors"]), **ft([c for c in grid(P, c_trs=[lo, hi]) if c.seed == first or (c.prior == low and c.c_tr == hi)])},
+        "prune": {**pt(*P["priors"]), **ft(prune_cells(P))},
+        "probe": {**pt(*P["priors"]), **ft(probe_cells(P))},
         "reft": {**main, **ft(reft_cells), **reft(reft_cells), **base("counting", seeds),
                  **{("scratch_pt_lr", "counting", s): ("scratch", P["reft_steps"]) for s in seeds}},  # Scr. at the PT LR
         "indexer": {**main, **ft(index_cells), **reft([c for c in index_cells if c.lr == top]), **base("index", [first])},

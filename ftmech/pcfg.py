@@ -22,11 +22,12 @@ from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_c
                     scratch_config, scr_ft_config, swap_prior, train_config)
 
 # %% auto #0
-__all__ = ['JAILBREAK_FAMILIES', 'FT_METRICS', 'Cell', 'grid', 'pretrain_configs', 'pretrained', 'ft_data', 'ft_train',
-           'ft_config', 'finetuned', 'reft_train', 'revived', 'baselines', 'prune_job', 'probe_job', 'final', 'at_step',
-           'iters_to', 'by_seed', 'mean_spread', 'fmt', 'chance_level', 'eval_levels', 'acc_measurement',
-           'prune_fresh_job', 'behaviour_measurements', 'seed_curve', 'plot_seed_curves', 'runs_where',
-           'behaviour_figure', 'behaviour_values', 'behaviour_tables']
+__all__ = ['INHIBITOR_LR', 'JAILBREAK_FAMILIES', 'FT_METRICS', 'Cell', 'lr_value', 'grid', 'inhibitor_cells', 'prune_cells',
+           'probe_cells', 'pretrain_configs', 'pretrained', 'ft_data', 'ft_train', 'ft_config', 'finetuned',
+           'reft_train', 'revived', 'baselines', 'prune_job', 'probe_data', 'probe_job', 'final', 'at_step', 'iters_to',
+           'by_seed', 'mean_spread', 'fmt', 'chance_level', 'eval_levels', 'acc_measurement', 'prune_fresh_job',
+           'behaviour_measurements', 'seed_curve', 'plot_seed_curves', 'runs_where', 'behaviour_figure',
+           'behaviour_values', 'behaviour_tables']
 
 # %% ../nbs/09_pcfg.ipynb #c006
 @dataclass(frozen=True, order=True)
@@ -43,19 +44,46 @@ class Cell:
         "Measurement-name prefix without the seed: task/prior/c<C_Tr>/lr."
         return f"{self.task}/{self.prior}/c{self.c_tr:g}/{self.lr}"
 
+def lr_value(p: Mapping[str, Any], name: str) -> float:
+    "The learning rate named `name`: one of the grid's `lrs` or of the profile's `extra_lrs`."
+    rates = {**p["lrs"], **p.get("extra_lrs", {})}
+    if name not in rates:
+        raise ValueError(f"unknown learning-rate name {name!r}; the profile defines {list(rates)}")
+    return rates[name]
+
 def grid(p: Mapping[str, Any], task: str = "counting", priors: Sequence[str] | None = None,
          c_trs: Sequence[float] | None = None, lrs: Sequence[str] | None = None) -> list[Cell]:
-    "Cells priors x C_Tr x lrs (default: the profile's), every seed where C_Tr is in `seeded_c_trs`, else the first."
+    """Cells priors x C_Tr x lrs (default: the profile's grid rates; `extra_lrs` names may be asked for), every seed
+    where C_Tr is in `seeded_c_trs`, else the first."""
     lrs = list(p["lrs"]) if lrs is None else list(lrs)
-    unknown = [lr for lr in lrs if lr not in p["lrs"]]
-    if unknown:
-        raise ValueError(f"unknown learning-rate names {unknown}; the profile defines {list(p['lrs'])}")
+    for lr in lrs:
+        lr_value(p, lr)
     cells = []
     for prior in (p["priors"] if priors is None else priors):
         for c in (p["c_trs"] if c_trs is None else c_trs):
             seeds = p["seeds"] if c in p["seeded_c_trs"] else p["seeds"][:1]
             cells += [Cell(task, prior, float(c), lr, s) for lr in lrs for s in seeds]
     return cells
+
+# %% ../nbs/09_pcfg.ipynb #c007a
+INHIBITOR_LR = "eta_L"  # the rate of the paper's inhibitor (App. H, Figs. 86, 88)
+
+def inhibitor_cells(p: Mapping[str, Any]) -> list[Cell]:
+    "η_L (a grid or an extra rate) at every prior, the lowest and highest C_Tr, first seed; none if the profile has no η_L."
+    if INHIBITOR_LR not in {**p["lrs"], **p.get("extra_lrs", {})}:
+        return []
+    return [c for c in grid(p, c_trs=[min(p["c_trs"]), max(p["c_trs"])], lrs=[INHIBITOR_LR]) if c.seed == p["seeds"][0]]
+
+def prune_cells(p: Mapping[str, Any]) -> list[Cell]:
+    "The pruning chapter's models: the low prior's whole grid, every other prior's first seed, then the inhibitor cells."
+    low, first = p["priors"][0], p["seeds"][0]
+    return list(dict.fromkeys([c for c in grid(p) if c.prior == low or c.seed == first] + inhibitor_cells(p)))
+
+def probe_cells(p: Mapping[str, Any]) -> list[Cell]:
+    "The probing chapter's models: every prior x C_Tr x rate at the first seed, and every seed of the low prior at the lowest and highest C_Tr."
+    low, first, ends = p["priors"][0], p["seeds"][0], (min(p["c_trs"]), max(p["c_trs"]))
+    return [c for c in grid(p) if c.seed == first or (c.prior == low and c.c_tr in ends)]
+
 
 # %% ../nbs/09_pcfg.ipynb #c009
 JAILBREAK_FAMILIES = ("counting", "counting_j1", "counting_j2")
@@ -97,7 +125,7 @@ def ft_data(parent: Run, task: str, c_tr: float | None, operand: str = "b", pt_o
 
 def ft_train(p: Mapping[str, Any], lr: str, seed: int) -> TrainConfig:
     "Training config of fine-tuning at the profile's learning rate named `lr`."
-    return _train(p, p["ft_steps"], p["lrs"][lr], p["ft_eval_every"], seed)
+    return _train(p, p["ft_steps"], lr_value(p, lr), p["ft_eval_every"], seed)
 
 def ft_config(parent: Run, p: Mapping[str, Any], cell: Cell) -> dict:
     "Config of the fine-tuning run of `cell` from its pretrained `parent` (also evaluated at 10% of fine-tuning)."
@@ -113,7 +141,7 @@ def finetuned(store: Store, parents: Mapping[str, Run], p: Mapping[str, Any], ce
 
 def reft_train(p: Mapping[str, Any], seed: int) -> TrainConfig:
     "Training config of reverse fine-tuning (and its baselines) at the profile's `reft_lr`."
-    return _train(p, p["reft_steps"], p["lrs"][p["reft_lr"]], p["reft_steps"], seed)
+    return _train(p, p["reft_steps"], lr_value(p, p["reft_lr"]), p["reft_steps"], seed)
 
 def revived(store: Store, ft_runs: Mapping[Any, Run], p: Mapping[str, Any], progress: bool = True) -> dict[Any, Run]:
     "Reverse fine-tuning run of every fine-tuned run (same keys), each with its fine-tuning seed."
@@ -144,6 +172,12 @@ def prune_job(store_root: str, run_id: str, eval_size: int, ks: Sequence[int]) -
     saliency_batch = build_eval_sets(run.config["evals"], eval_size, seed=1)["acc_pt_cte0"]
     metrics = {name: (lambda m, b=b: float(accuracy(m, b))) for name, b in evals.items()}
     return prune_curve(run.load_model(), lambda m: loss_fn(m, saliency_batch, "answer"), metrics, ks)
+
+def probe_data(run: Run, n: int, seed: int, names: Sequence[str] = ("count_a", "count_b")) -> dict[str, dict]:
+    """`n` probe samples per target, drawn like `run`'s C_Te = 0 evaluation sets with `seed`: {names[0]: prompts of the
+    pretraining task, names[1]: prompts of the fine-tuning task}, each with `target` = its answer."""
+    sets = build_eval_sets(run.config["evals"], n, seed=seed)
+    return {name: dict(sets[m], target=sets[m]["label"]) for name, m in zip(names, ("acc_pt_cte0", "acc_ft_cte0"))}
 
 def probe_job(store_root: str, run_id: str, train: Mapping[str, Mapping], test: Mapping[str, Mapping], steps: int,
               control: bool) -> dict[str, list[dict]]:
@@ -212,16 +246,19 @@ def acc_measurement(run: Run, metric: str, value: float | None = None) -> dict:
     return measurement(final(run, metric) if value is None else value, n=n, chance=chance)
 
 def prune_fresh_job(store_root: str, run_id: str, eval_size: int, k: int, metrics: Sequence[str] = ("acc_pt_cte0", "acc_ft_cte1"),
-                    fresh_seed: int = 2) -> dict[str, dict]:
+                    fresh_seed: int = 2, parent_id: str | None = None) -> dict[str, dict]:
     """Metrics of a fine-tuned run before pruning and after zeroing its top-`k` neurons (the pruning curve's saliency),
-    measured on fresh held-out sets (seed `fresh_seed`): {metric: {'k0', 'kbest', 'n', 'chance'}}."""
+    measured on fresh held-out sets (seed `fresh_seed`): {metric: {'k0', 'kbest', 'n', 'chance'}}; with `parent_id`
+    (its pretrained model) also 'pt', that model on the same sets."""
     from ftmech.prune import prune, saliency
     run = Store(store_root).get(run_id)
     model = run.load_model()
     saliency_batch = build_eval_sets(run.config["evals"], eval_size, seed=1)["acc_pt_cte0"]  # as in prune_job
     ranked = saliency(model, lambda m: loss_fn(m, saliency_batch, "answer"))
     fresh, pruned = build_eval_sets(run.config["evals"], eval_size, seed=fresh_seed), prune(model, ranked[:k])
+    parent = None if parent_id is None else Store(store_root).get(parent_id).load_model()
     return {m: {"k0": float(accuracy(model, fresh[m])), "kbest": float(accuracy(pruned, fresh[m])),
+                **({} if parent is None else {"pt": float(accuracy(parent, fresh[m]))}),
                 "n": int(fresh[m]["label"].numel()), "chance": chance_level(fresh[m]["label"])} for m in metrics}
 
 def behaviour_measurements(fts: Mapping[Cell, Run], steps: Mapping[str, int | None]) -> dict[str, dict[int, dict]]:

@@ -30,9 +30,11 @@ _PT_PAPER = dict(d_model=192, n_layers=6, n_heads=6, window=250, o_prime={},
 _FT_TASK = dict(task="counting", operand="b", pt_operand="a", c_tr=0.5)
 
 def _pcfg(**kw) -> dict:
-    "The shared PCFG-chapter parameters (see the PCFG grid chapter) with the optimisation settings of fine-tuning."
+    """The shared PCFG-chapter parameters (see the PCFG grid chapter) with the optimisation settings of fine-tuning.
+    lrs: the rates of the fine-tuning grid; extra_lrs: named rates outside it, trained only where a chapter asks
+    (`cpu`: the paper's η_L by learning rate x iterations, for the inhibitor cells of the pruning chapter)."""
     base = dict(priors=("low", "medium", "high"), index_c_trs=(0.0, 1.0), mix_fractions=(0.5, 0.1, 0.001),
-                jail_priors=("low", "high"), jail_pt_steps=1_500, reft_from="eta_M", reft_lr="eta_S", warmup=0.2, weight_decay=0.1,
+                jail_priors=("low", "high"), jail_pt_steps=1_500, reft_from="eta_M", reft_lr="eta_S", extra_lrs={}, warmup=0.2, weight_decay=0.1,
                 grad_clip=1.0)
     return {**base, **kw}
 
@@ -81,6 +83,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(40, 32, 20, 20, 128)),
         "reft": dict(lr=1e-5, **_loop(40, 32, 20, 20, 128)),
         "pcfg": _pcfg(c_trs=(0.0, 0.8, 1.0), seeded_c_trs=(1.0,), seeds=(0, 1), lrs={"eta_M": 1e-4, "eta_S": 1e-5},
+                      extra_lrs={"eta_L": 1e-3},
                       ft_steps=10, ft_eval_every=2, reft_steps=10, batch_size=16, eval_size=64, processes=1,
                       prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60),
         "tracr": _tracr(counter_len=8, maxid_len=7, maxid_letters=10, c_trs=(0.0, 1.0), seeds=(0,), map_seeds=(0,), steps=30,
@@ -101,6 +104,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "reft": dict(lr=1e-5, **_loop(2_000, 96, 100, 500, 1_000)),
         "pcfg": _pcfg(c_trs=(0.0, 0.5, 0.8, 1.0), seeded_c_trs=(0.0, 0.8, 1.0), seeds=(0, 1, 2),
                       lrs={"eta_M": 1e-4, "eta_S": 1e-5}, ft_steps=150, ft_eval_every=30, reft_steps=200,
+                      extra_lrs={"eta_L": 1e-4 * 10_000 / 150},  # the paper's η_L x its 10K iterations / our 150
                       batch_size=96, eval_size=400, processes=2, prune_k=15, probe_steps=1_000, probe_train=2_000,
                       probe_test=500),
         "tracr": _tracr(counter_len=20, c_trs=(0.0, 1.0), seeds=(0, 1), steps=500, reft_steps=500, scr_ft_steps=500, budget_steps=3_000,
@@ -201,7 +205,7 @@ GRID_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({k: frozenset(v) for 
     "pretrain": {"families", "priors", "lr", "warmup", "weight_decay", "grad_clip", "seed"},
     "finetune": {"task", "operand", "pt_operand", "c_tr", "lr", "warmup", "weight_decay", "grad_clip", "seed"},
     "reft": {"lr", "warmup", "weight_decay", "grad_clip", "seed"},
-    "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeds", "lrs", "reft_from", "reft_lr", "index_c_trs", "mix_fractions",
+    "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeds", "lrs", "extra_lrs", "reft_from", "reft_lr", "index_c_trs", "mix_fractions",
              "jail_priors", "prune_k", "warmup", "weight_decay", "grad_clip"},
     "tracr": {"c_trs", "seeds", "lrs", "reft_pairs", "scr_ft_lrs", "reft_c_trs", "prune_k", "offset", "coldness",
               "exactness", "noise_std", "noise_stds", "map_scales", "map_cells", "map_seeds", "variant_ft_smaller", "variant_offset",
@@ -266,14 +270,15 @@ def dry_run_profile(profile: str) -> str:
 
 # %% ../nbs/89_profiles.ipynb #c015
 def lr_roles(profile: str, experiment: str = "pcfg", reference: str = "paper") -> list[dict[str, Any]]:
-    """Per learning-rate name of `profile`: its value, iterations, learning rate x iterations, and the `reference`
-    rate it equals by value and the one closest by learning rate x iterations (log distance)."""
+    """Per learning-rate name of `profile` (its grid's `lrs`, then its `extra_lrs`): its value, iterations, learning
+    rate x iterations, whether the grid trains it, and the `reference` rate it equals by value and the one closest by
+    learning rate x iterations (log distance)."""
     own, ref = profile_params(experiment, profile), profile_params(experiment, reference)
     ref_dose = {name: lr * ref["ft_steps"] for name, lr in ref["lrs"].items()}
     rows = []
-    for name, lr in own["lrs"].items():
+    for name, lr in {**own["lrs"], **own.get("extra_lrs", {})}.items():
         dose = lr * own["ft_steps"]
-        rows.append({"name": name, "lr": lr, "iterations": own["ft_steps"], "lr x iterations": dose,
+        rows.append({"name": name, "lr": lr, "iterations": own["ft_steps"], "lr x iterations": dose, "in the grid": name in own["lrs"],
                      f"{reference} rate of this value": next((n for n, v in ref["lrs"].items() if math.isclose(v, lr)), "—"),
                      f"{reference} role by lr x iterations": min(ref_dose, key=lambda n: abs(math.log(ref_dose[n] / dose)))})
     return rows
