@@ -14,12 +14,13 @@ from .utils import atomic_write_text
 
 # %% auto #0
 __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'V3_COMMIT', 'V3_NOISE_COMMIT', 'V4_COMMIT',
-           'V5_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'ADDED', 'CLAIMS', 'PROFILE_ORDER', 'measurement', 'with_levels',
-           'record', 'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of',
-           'at_least', 'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'all_of', 'any_of', 'given',
-           'minus', 'scaled', 'mean_of', 'best_of', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims',
-           'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'tracr_revisions', 'stories_revisions',
-           'current_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers', 'summary_rows']
+           'V5_COMMIT', 'V5_LENGTH_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'ADDED', 'CLAIMS', 'PROFILE_ORDER', 'measurement',
+           'with_levels', 'record', 'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se',
+           'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached',
+           'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of', 'judge', 'pcfg_claims', 'tracr_claims',
+           'stories_claims', 'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'tracr_revisions',
+           'stories_revisions', 'current_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
+           'summary_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -703,6 +704,7 @@ def v4_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
 
 # %% ../nbs/19_ledger.ipynb #c016v5b
 V5_COMMIT = "d0fa98a"  # the commit that introduced the version-5 claims
+V5_LENGTH_COMMIT = ""  # the commit that introduced the pretraining-length claims of version 5
 _LOSS = "loss of Acc. O_PT after fine-tuning"
 
 def _fresh(task: str, prior: str, lr: str, metric: str, chosen: str = "fresh") -> Callable[[str], str]:
@@ -710,7 +712,7 @@ def _fresh(task: str, prior: str, lr: str, metric: str, chosen: str = "fresh") -
     return lambda k: f"prune/{task}/{prior}/c1/{lr}/{chosen}/{metric}/{k}"
 
 def added_claims() -> list[Claim]:
-    "Claims of the paper added in version 5: Indexer pruning and probing, probing across C_Tr, the inhibitor."
+    "Claims of the paper added in version 5: Indexer pruning and probing, probing across C_Tr, revival after shorter pretraining, the inhibitor."
     new = lambda *a, **kw: Claim(*a, version=5, introduced=V5_COMMIT, **kw)
     out = []
     for lr in ("eta_M", "eta_S"):
@@ -762,6 +764,20 @@ def added_claims() -> list[Claim]:
             {"c1": "probe/counting/low/c1/eta_M/count_b", "c0": "probe/counting/low/c0/eta_M/count_b"},
             lambda c1, c0: exceeds(c0, c1)),
     ]
+    for frac, share, fig in (("q25", "a quarter", "Fig. 77 (50K of 200K iterations)"), ("q5", "a twentieth", "Fig. 78 (10K of 200K)")):
+        at = lambda m, frac=frac: f"ptlen/{frac}/{m}"  # the pretraining-length chapter's runs at this fraction of `steps`
+        out.append(Claim(
+            f"pcfg-reft-revives-after-shorter-pretraining-{frac}",
+            f"Revival does not need the full pretraining: a low-prior model pretrained for {share} of the main length, "
+            "fine-tuned with C_Tr = 1 at the rate reverse fine-tuning starts from, is revived by reverse fine-tuning.",
+            f"App. H; Figs. 76-78 ({fig})",
+            "premise: the pretrained model does the pretraining task (Acc. O_PT(C_Te=0) at fine-tuning step 0 >= 0.9, "
+            "2 SE) and fine-tuning lowered it below 0.9 (2 SE); then reverse fine-tuning reaches Acc. O_PT(C_Te=0) >= 0.9 "
+            "within the reFT budget",
+            {"pt0": at("ft0/counting/low/c1/reft_from/acc_pt_cte0"), "ft": at("ft/counting/low/c1/reft_from/acc_pt_cte0"),
+             "reft": at("reft/counting/low/c1/iters90")},
+            lambda pt0, ft, reft: given(all_of(at_least(pt0, 0.9), below(ft, 0.9)), reached(reft),
+                                        "a pretrained capability that fine-tuning removed"), version=5, introduced=V5_LENGTH_COMMIT))
     inh = _fresh("counting", "high", "eta_L", "acc_pt_cte0", "fresh_to_prune_k")
     out.append(new(
         "pcfg-prune-inhibitor-eta_L",
