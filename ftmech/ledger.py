@@ -704,7 +704,7 @@ def v4_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
 
 # %% ../nbs/19_ledger.ipynb #c016v5b
 V5_COMMIT = "d0fa98a"  # the commit that introduced the version-5 claims
-V5_LENGTH_COMMIT = ""  # the commit that introduced the pretraining-length claims of version 5
+V5_LENGTH_COMMIT = "98afb7a"  # the commit that introduced the pretraining-length claims of version 5
 _LOSS = "loss of Acc. O_PT after fine-tuning"
 
 def _fresh(task: str, prior: str, lr: str, metric: str, chosen: str = "fresh") -> Callable[[str], str]:
