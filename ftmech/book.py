@@ -193,7 +193,7 @@ RECORDED_BY: Mapping[str, str] = MappingProxyType({  # measurement-name prefix -
     "ft/counting/": "finetune", "ft0/counting/": "finetune", "ft10/counting/": "finetune", "prune/": "prune", "probe/": "probe",
     "reft/counting/": "reft", "scr_ft/counting/": "reft", "scratch/counting/": "reft",
     "ft/index/": "indexer", "ft0/index/": "indexer", "ft10/index/": "indexer", "reft/index/": "indexer", "scr_ft/index/": "indexer",
-    "scratch/index/": "indexer", "prune/index/": "indexer", "probe/index/": "indexer", "mix/": "appendix", "jailbreak/": "appendix", "randft_reft/": "appendix",
+    "scratch/index/": "indexer", "prune/index/": "indexer", "probe/index/": "indexer", "ptlen/": "length", "mix/": "appendix", "jailbreak/": "appendix", "randft_reft/": "appendix",
     "tracr/compiled/": "tracr_compile", "tracr/ft/": "tracr_finetune", "tracr/attn/": "tracr_finetune",
     "tracr/sim/": "tracr_finetune", "tracr/prune/": "tracr_revival", "tracr/reft/": "tracr_revival",
     "tracr/scr_ft/": "tracr_revival", "tracr/budget/": "tracr_map", "stories/": "stories",
@@ -248,7 +248,7 @@ GPU_ASSUMPTIONS: Mapping[str, float] = MappingProxyType({
 
 def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     "The PCFG chapters' training runs: {chapter: {key: (protocol, iterations)}}, as the chapters build them."
-    from ftmech.pcfg import Cell, grid, probe_cells, prune_cells
+    from ftmech.pcfg import Cell, grid, length_cells, pretrain_at_length, probe_cells, prune_cells, pt_lengths
     from ftmech.profiles import profile_params
     PT, P = profile_params("pretrain", profile), profile_params("pcfg", profile)
     low, first, seeds, top = P["priors"][0], P["seeds"][0], P["seeds"], P["reft_from"]
@@ -261,6 +261,8 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     reft_cells = [c for c in grid(P, c_trs=[lo, hi], lrs=[top]) if c.c_tr == hi or c.seed == first]
     index_cells = [c for c in grid(P, task="index", c_trs=P["index_c_trs"]) if c.seed == first]
     ordinary = [Cell("counting", low, hi, top, s) for s in seeds]
+    lengths = pt_lengths(PT, P).values()
+    at = lambda n, *key: key if n == PT["steps"] else (*key, n)  # the full length's runs are the other chapters' own
     return {
         "pretrain": pt(*PT["priors"], f"{low}/swapped"),
         "finetune": {**pt(*P["priors"]), **ft(grid(P))},
@@ -269,6 +271,9 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
         "reft": {**main, **ft(reft_cells), **reft(reft_cells), **base("counting", seeds),
                  **{("scratch_pt_lr", "counting", s): ("scratch", P["reft_steps"]) for s in seeds}},  # Scr. at the PT LR
         "indexer": {**main, **ft(index_cells), **reft([c for c in index_cells if c.lr == top]), **base("index", [first])},
+        "length": {**{at(n, "pt", p): ("pretrain", n) for n in lengths for p in P["length_priors"]},
+                   **{at(n, "ft", c): ("finetune", P["ft_steps"]) for n in lengths for c in length_cells(P)},
+                   **{at(n, "reft", c): ("reft", P["reft_steps"]) for n in lengths for c in length_cells(P) if c.lr == top}},
         "appendix": {**pt(low, f"{low}/swapped"),
                      **{("pt", f"{p}/jailbreak"): ("pretrain", P["jail_pt_steps"]) for p in P["jail_priors"]},
                      **{("mix", c, f): ("mixed_ft", P["ft_steps"]) for c in (lo, hi) for f in P["mix_fractions"]},

@@ -23,11 +23,11 @@ from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_c
 
 # %% auto #0
 __all__ = ['INHIBITOR_LR', 'JAILBREAK_FAMILIES', 'FT_METRICS', 'Cell', 'lr_value', 'grid', 'inhibitor_cells', 'prune_cells',
-           'probe_cells', 'pretrain_configs', 'pretrained', 'ft_data', 'ft_train', 'ft_config', 'finetuned',
-           'reft_train', 'revived', 'baselines', 'prune_job', 'probe_data', 'probe_job', 'final', 'at_step', 'iters_to',
-           'by_seed', 'mean_spread', 'fmt', 'chance_level', 'eval_levels', 'acc_measurement', 'prune_fresh_job',
-           'behaviour_measurements', 'seed_curve', 'plot_seed_curves', 'runs_where', 'behaviour_figure',
-           'behaviour_values', 'behaviour_tables']
+           'probe_cells', 'pretrain_configs', 'pretrained', 'pt_lengths', 'pretrain_at_length', 'length_cells',
+           'ft_data', 'ft_train', 'ft_config', 'finetuned', 'reft_train', 'revived', 'baselines', 'prune_job',
+           'probe_data', 'probe_job', 'final', 'at_step', 'iters_to', 'by_seed', 'mean_spread', 'fmt', 'chance_level',
+           'eval_levels', 'acc_measurement', 'prune_fresh_job', 'behaviour_measurements', 'seed_curve',
+           'plot_seed_curves', 'runs_where', 'behaviour_figure', 'behaviour_values', 'behaviour_tables']
 
 # %% ../nbs/09_pcfg.ipynb #c006
 @dataclass(frozen=True, order=True)
@@ -113,6 +113,24 @@ def pretrained(store: Store, pt: Mapping[str, Any], priors: Sequence[str] = (), 
                         processes=processes)
     return dict(zip(configs, runs))
 
+# %% ../nbs/09_pcfg.ipynb #c009l
+def pt_lengths(pt: Mapping[str, Any], p: Mapping[str, Any]) -> dict[str, int]:
+    "{label: iterations} of the pretraining-length sweep; label 'q<percent of the pretraining steps>', e.g. q25."
+    out = {f"q{round(f * 100)}": max(1, round(f * pt["steps"])) for f in sorted(p["pt_fractions"])}
+    if out.get("q100") != pt["steps"]:
+        raise ValueError(f"pt_fractions must end with the full pretraining (1.0), got {p['pt_fractions']}")
+    return out
+
+def pretrain_at_length(pt: Mapping[str, Any], steps: int) -> dict[str, Any]:
+    """The pretraining parameters `pt` for a run of `steps` iterations: a separate run with its own warmup and cosine
+    schedule (the paper's reading of its 10K / 50K / 200K models), not a checkpoint of the long run."""
+    return dict(pt, steps=steps, eval_every=min(pt["eval_every"], steps), ckpt_every=min(pt["ckpt_every"], steps))
+
+def length_cells(p: Mapping[str, Any]) -> list[Cell]:
+    "The cells fine-tuned at every pretraining length: length_priors x length_c_trs x lrs, first seed."
+    return [c for c in grid(p, priors=p["length_priors"], c_trs=p["length_c_trs"]) if c.seed == p["seeds"][0]]
+
+
 # %% ../nbs/09_pcfg.ipynb #c011
 def _train(p: Mapping[str, Any], steps: int, lr: float, eval_every: int, seed: int) -> TrainConfig:
     return train_config(p, steps=steps, lr=lr, eval_every=eval_every, ckpt_every=steps, seed=seed)
@@ -164,13 +182,15 @@ def baselines(store: Store, swapped: Run, ft_run: Run, p: Mapping[str, Any], see
     return dict(zip(keys, runs))
 
 # %% ../nbs/09_pcfg.ipynb #c013
-def prune_job(store_root: str, run_id: str, eval_size: int, ks: Sequence[int]) -> list[dict]:
-    "Pruning curve of a fine-tuned run: saliency of its pretraining loss on a fresh batch (seed 1), metrics on its held-out sets."
+def prune_job(store_root: str, run_id: str, eval_size: int, ks: Sequence[int],
+              metrics: Sequence[str] | None = None) -> list[dict]:
+    """Pruning curve of a fine-tuned run: saliency of its pretraining loss on a fresh batch (seed 1), `metrics` (default:
+    every evaluation set of the run) on its held-out sets."""
     from ftmech.prune import prune_curve
     run = Store(store_root).get(run_id)
     evals = build_eval_sets(run.config["evals"], eval_size, seed=0)  # the held-out sets of the training logs
     saliency_batch = build_eval_sets(run.config["evals"], eval_size, seed=1)["acc_pt_cte0"]
-    metrics = {name: (lambda m, b=b: float(accuracy(m, b))) for name, b in evals.items()}
+    metrics = {name: (lambda m, b=b: float(accuracy(m, b))) for name, b in evals.items() if metrics is None or name in metrics}
     return prune_curve(run.load_model(), lambda m: loss_fn(m, saliency_batch, "answer"), metrics, ks)
 
 def probe_data(run: Run, n: int, seed: int, names: Sequence[str] = ("count_a", "count_b")) -> dict[str, dict]:

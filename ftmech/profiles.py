@@ -32,9 +32,13 @@ _FT_TASK = dict(task="counting", operand="b", pt_operand="a", c_tr=0.5)
 def _pcfg(**kw) -> dict:
     """The shared PCFG-chapter parameters (see the PCFG grid chapter) with the optimisation settings of fine-tuning.
     lrs: the rates of the fine-tuning grid; extra_lrs: named rates outside it, trained only where a chapter asks
-    (`cpu`: the paper's η_L by learning rate x iterations, for the inhibitor cells of the pruning chapter)."""
+    (`cpu`: the paper's η_L by learning rate x iterations, for the inhibitor cells of the pruning chapter).
+    pt_fractions: the pretraining lengths of the pretraining-length chapter, as fractions of the pretraining `steps`
+    (the paper's 10K / 50K / 200K; `paper` adds 100K), each a separate run with its own schedule; length_priors x
+    length_c_trs x lrs (first seed): the cells fine-tuned, revived, pruned and probed at every length."""
     base = dict(priors=("low", "medium", "high"), index_c_trs=(0.0, 1.0), mix_fractions=(0.5, 0.1, 0.001),
-                jail_priors=("low", "high"), jail_pt_steps=1_500, reft_from="eta_M", reft_lr="eta_S", extra_lrs={}, warmup=0.2, weight_decay=0.1,
+                jail_priors=("low", "high"), jail_pt_steps=1_500, reft_from="eta_M", reft_lr="eta_S", extra_lrs={}, pt_fractions=(0.05, 0.25, 1.0),
+                length_priors=("low", "high"), length_c_trs=(0.0, 1.0), warmup=0.2, weight_decay=0.1,
                 grad_clip=1.0)
     return {**base, **kw}
 
@@ -83,7 +87,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(40, 32, 20, 20, 128)),
         "reft": dict(lr=1e-5, **_loop(40, 32, 20, 20, 128)),
         "pcfg": _pcfg(c_trs=(0.0, 0.8, 1.0), seeded_c_trs=(1.0,), seeds=(0, 1), lrs={"eta_M": 1e-4, "eta_S": 1e-5},
-                      extra_lrs={"eta_L": 1e-3},
+                      extra_lrs={"eta_L": 1e-3}, length_priors=("low",), length_c_trs=(1.0,),  # what the claims read
                       ft_steps=10, ft_eval_every=2, reft_steps=10, batch_size=16, eval_size=64, processes=1,
                       prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60),
         "tracr": _tracr(counter_len=8, maxid_len=7, maxid_letters=10, c_trs=(0.0, 1.0), seeds=(0,), map_seeds=(0,), steps=30,
@@ -126,7 +130,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       lrs={"eta_L": 1e-4, "eta_M": 1e-5, "eta_S": 1e-6}, reft_from="eta_L", reft_lr="eta_M",
                       ft_steps=10_000, ft_eval_every=250, reft_steps=10_000, batch_size=96, eval_size=2_000,
                       processes=1, prune_k=100, probe_steps=4_000, probe_train=20_000, probe_test=2_000,
-                      index_c_trs=(0.0, 0.5, 0.8, 1.0), jail_priors=("low", "medium", "high"), jail_pt_steps=200_000),
+                      index_c_trs=(0.0, 0.5, 0.8, 1.0), jail_priors=("low", "medium", "high"), jail_pt_steps=200_000,
+                      pt_fractions=(0.05, 0.25, 0.5, 1.0)),
         "tracr": _tracr(counter_len=46, c_trs=(0.0, 0.2, 0.5, 0.6, 0.8, 0.9, 1.0), seeds=(0, 1, 2), steps=10_000,
                         reft_steps=10_000, scr_ft_steps=10_000, budget_steps=20_000,
                         eval_every=250, ckpt_evals=4, batch_size=96, eval_size=2_000, prune_k=20, processes=1,
@@ -205,7 +210,7 @@ GRID_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({k: frozenset(v) for 
     "pretrain": {"families", "priors", "lr", "warmup", "weight_decay", "grad_clip", "seed"},
     "finetune": {"task", "operand", "pt_operand", "c_tr", "lr", "warmup", "weight_decay", "grad_clip", "seed"},
     "reft": {"lr", "warmup", "weight_decay", "grad_clip", "seed"},
-    "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeds", "lrs", "extra_lrs", "reft_from", "reft_lr", "index_c_trs", "mix_fractions",
+    "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeds", "lrs", "extra_lrs", "pt_fractions", "length_priors", "length_c_trs", "reft_from", "reft_lr", "index_c_trs", "mix_fractions",
              "jail_priors", "prune_k", "warmup", "weight_decay", "grad_clip"},
     "tracr": {"c_trs", "seeds", "lrs", "reft_pairs", "scr_ft_lrs", "reft_c_trs", "prune_k", "offset", "coldness",
               "exactness", "noise_std", "noise_stds", "map_scales", "map_cells", "map_seeds", "variant_ft_smaller", "variant_offset",
