@@ -261,8 +261,8 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     reft_cells = [c for c in grid(P, c_trs=[lo, hi], lrs=[top]) if c.c_tr == hi or c.seed == first]
     index_cells = [c for c in grid(P, task="index", c_trs=P["index_c_trs"]) if c.seed == first]
     ordinary = [Cell("counting", low, hi, top, s) for s in seeds]
-    lengths = pt_lengths(PT, P).values()
-    at = lambda n, *key: key if n == PT["steps"] else (*key, n)  # the full length's runs are the other chapters' own
+    lengths = pt_lengths(PT, P)  # {label: iterations}; keys carry the label, the same in a profile and its dry run
+    at = lambda q, *key: key if q == "q100" else (*key, q)  # the full length's runs are the other chapters' own
     return {
         "pretrain": pt(*PT["priors"], f"{low}/swapped"),
         "finetune": {**pt(*P["priors"]), **ft(grid(P))},
@@ -271,9 +271,9 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
         "reft": {**main, **ft(reft_cells), **reft(reft_cells), **base("counting", seeds),
                  **{("scratch_pt_lr", "counting", s): ("scratch", P["reft_steps"]) for s in seeds}},  # Scr. at the PT LR
         "indexer": {**main, **ft(index_cells), **reft([c for c in index_cells if c.lr == top]), **base("index", [first])},
-        "length": {**{at(n, "pt", p): ("pretrain", n) for n in lengths for p in P["length_priors"]},
-                   **{at(n, "ft", c): ("finetune", P["ft_steps"]) for n in lengths for c in length_cells(P)},
-                   **{at(n, "reft", c): ("reft", P["reft_steps"]) for n in lengths for c in length_cells(P) if c.lr == top}},
+        "length": {**{at(q, "pt", p): ("pretrain", n) for q, n in lengths.items() for p in P["length_priors"]},
+                   **{at(q, "ft", c): ("finetune", P["ft_steps"]) for q in lengths for c in length_cells(P)},
+                   **{at(q, "reft", c): ("reft", P["reft_steps"]) for q in lengths for c in length_cells(P) if c.lr == top}},
         "appendix": {**pt(low, f"{low}/swapped"),
                      **{("pt", f"{p}/jailbreak"): ("pretrain", P["jail_pt_steps"]) for p in P["jail_priors"]},
                      **{("mix", c, f): ("mixed_ft", P["ft_steps"]) for c in (lo, hi) for f in P["mix_fractions"]},
