@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from .ledger import binomial_se, measurement
 from .plots import iterations_to
 from .store import Run, Store
 from .tasks import DataConfig
-from .utils import markdown_table
+from .utils import atomic_write_text, map_in_processes, markdown_table
 from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_config_of, pretrain_config, pretrain_setup, reft_config,
                     scratch_config, scr_ft_config, swap_prior, train_config)
 
@@ -25,8 +26,8 @@ from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_c
 __all__ = ['INHIBITOR_LR', 'JAILBREAK_FAMILIES', 'FT_METRICS', 'Cell', 'lr_value', 'grid', 'inhibitor_cells', 'prune_cells',
            'probe_cells', 'pretrain_configs', 'pretrained', 'pt_lengths', 'pretrain_at_length', 'length_cells',
            'ft_data', 'ft_train', 'ft_config', 'finetuned', 'reft_train', 'revived', 'baselines', 'prune_job',
-           'probe_data', 'probe_job', 'final', 'at_step', 'iters_to', 'by_seed', 'mean_spread', 'fmt', 'chance_level',
-           'eval_levels', 'acc_measurement', 'prune_fresh_job', 'behaviour_measurements', 'seed_curve',
+           'probe_data', 'probe_job', 'analysed', 'final', 'at_step', 'iters_to', 'by_seed', 'mean_spread', 'fmt',
+           'chance_level', 'eval_levels', 'acc_measurement', 'prune_fresh_job', 'behaviour_measurements', 'seed_curve',
            'plot_seed_curves', 'runs_where', 'behaviour_figure', 'behaviour_values', 'behaviour_tables']
 
 # %% ../nbs/09_pcfg.ipynb #c006
@@ -205,6 +206,45 @@ def probe_job(store_root: str, run_id: str, train: Mapping[str, Mapping], test: 
     from ftmech.probe import probe_layers
     model = Store(store_root).get(run_id).load_model()
     return {t: probe_layers(model, train[t], test[t], model.cfg.vocab_size, steps=steps, control=control) for t in train}
+
+# %% ../nbs/09_pcfg.ipynb #c013c
+_ANALYSIS_MODULES = ("pcfg", "prune", "probe", "train", "model", "tasks", "grammar")  # the code a job's result depends on
+
+def _code_version() -> str:
+    "A hash of the modules analysis jobs run: editing any of them invalidates every kept result."
+    import hashlib, importlib
+    h = hashlib.sha256()
+    for name in _ANALYSIS_MODULES:
+        h.update(Path(importlib.import_module(f"ftmech.{name}").__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+def _job_key(fn, args: Sequence) -> str:
+    "Content key of `fn(store_root, *args)`: its name, the code version and the arguments (tensors by their bytes)."
+    import hashlib
+    def plain(x):
+        if isinstance(x, torch.Tensor):
+            return {"tensor": hashlib.sha256(x.cpu().contiguous().numpy().tobytes()).hexdigest(), "shape": list(x.shape),
+                    "dtype": str(x.dtype)}
+        if isinstance(x, Mapping):
+            return {str(k): plain(v) for k, v in sorted(x.items(), key=lambda kv: str(kv[0]))}
+        if isinstance(x, (list, tuple)):
+            return [plain(v) for v in x]
+        return x
+    text = json.dumps([fn.__name__, _code_version(), plain(list(args))], sort_keys=True)
+    return f"{fn.__name__}-{hashlib.sha256(text.encode()).hexdigest()[:20]}"
+
+def analysed(store: Store, fn, jobs: Sequence[tuple], processes: int = 1) -> list:
+    """[fn(str(store.root), *job) for job in jobs] like `map_in_processes`, each result kept as JSON in the store
+    (`analyses/<fn>-<key>.json`, keyed by the job's arguments and the analysis code): a job computed before, by any
+    chapter or build, is read instead of computed again. Results must be JSON values (tuples come back as lists)."""
+    folder = Path(store.root) / "analyses"
+    paths = [folder / f"{_job_key(fn, job)}.json" for job in jobs]
+    todo = [i for i, p in enumerate(paths) if not p.exists()]
+    fresh = map_in_processes(fn, [(str(store.root), *jobs[i]) for i in todo], processes)
+    for i, result in zip(todo, fresh):
+        atomic_write_text(paths[i], json.dumps(result))
+    return [json.loads(p.read_text()) for p in paths]
+
 
 # %% ../nbs/09_pcfg.ipynb #c015
 def final(run: Run, metric: str) -> float:
