@@ -9,13 +9,13 @@ the `cpu` profile's settings (lr 3e-3 since this study) are the book's own pretr
 """
 import json
 import sys
-import time
 from pathlib import Path
 
-from ftmech.pcfg import pretrain_configs
+from ftmech.ledger import binomial_se
+from ftmech.pcfg import chance_level, pretrain_configs
 from ftmech.profiles import profile_params
 from ftmech.store import Store
-from ftmech.train import execute_many
+from ftmech.train import build_eval_sets, execute_many
 from ftmech.utils import ArgumentParser, atomic_write_text, cli
 
 VARIANTS = {  # name -> (prior, overrides of the cpu pretraining parameters)
@@ -36,14 +36,16 @@ def main(argv=None) -> int:
     for name, (prior, kw) in VARIANTS.items():
         params[name] = profile_params("pretrain", "cpu", **kw)
         items.append((pretrain_configs(params[name], [prior])[prior], None))
-    t0 = time.perf_counter()
     runs = execute_many(Store(args.store), items, device="cpu", processes=args.processes)
-    out = {"profile": "cpu", "seconds": round(time.perf_counter() - t0), "variants": {}}
+    out = {"profile": "cpu", "command": "python studies/indexer_pretraining.py", "variants": {}}
     for (name, (prior, kw)), run in zip(VARIANTS.items(), runs):
         rows = [r for r in run.metrics() if "acc_index_a" in r]
+        sets = build_eval_sets(run.config["evals"], params[name]["eval_size"], seed=0)  # the sets the log was measured on
         out["variants"][name] = {"prior": prior, "changed": kw, "run": run.id, "steps": [r["step"] for r in rows],
                                  "acc_index_a": [r["acc_index_a"] for r in rows],
-                                 "acc_counting_a": [r["acc_counting_a"] for r in rows]}
+                                 "acc_counting_a": [r["acc_counting_a"] for r in rows],
+                                 **{f"{m}_set": {"n": len(sets[m]["label"]), "chance": chance_level(sets[m]["label"])}
+                                    for m in ("acc_index_a", "acc_counting_a")}}
         print(f"{name:18s} index(a) {rows[-1]['acc_index_a']:.3f}  count(a) {rows[-1]['acc_counting_a']:.3f}")
     atomic_write_text(Path(args.out), json.dumps(out, indent=1) + "\n")
     print(json.dumps({"out": args.out, "runs": len(runs)}))
