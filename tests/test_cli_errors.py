@@ -126,7 +126,9 @@ def test_closed_pipe_is_quiet():
 def test_ctrl_c_during_training_is_one_line(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "ftmech.train", "pretrain", "--store", str(tmp_path), "--profile",
                              "smoke", "--quiet", "--steps", "100000", "--eval-every", "50", "--ckpt-every", "50"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal: a test
+    # run in the background has SIGINT ignored, the child would inherit that and never stop (measured: it hangs)
     deadline = time.time() + 120
     while not list(tmp_path.glob("*/state.json")) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
