@@ -133,7 +133,10 @@ def test_ctrl_c_during_training_is_one_line(tmp_path):
     while not list(tmp_path.glob("*/state.json")) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # never leave a training process behind when the test fails
     assert proc.returncode == 130, err
     assert err.startswith("error: interrupted (Ctrl-C); run the same command again") and err.count("\n") == 1, err
     (run,) = store.Store(tmp_path).runs()
