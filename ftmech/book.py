@@ -192,6 +192,7 @@ def dry_run_parameters(ch: Chapter, profile: str) -> dict[str, Any]:
 RECORDED_BY: Mapping[str, str] = MappingProxyType({  # measurement-name prefix -> the chapter that records it
     "ft/counting/": "finetune", "ft0/counting/": "finetune", "ft10/counting/": "finetune", "prune/": "prune", "probe/": "probe",
     "reft/counting/": "reft", "scr_ft/counting/": "reft", "scratch/counting/": "reft",
+    "reft_small/counting/": "reft", "scr_ft_small/counting/": "reft", "reft_parent/counting/": "reft",
     "ft/index/": "indexer", "ft0/index/": "indexer", "ft10/index/": "indexer", "reft/index/": "indexer", "scr_ft/index/": "indexer",
     "scratch/index/": "indexer", "prune/index/": "indexer", "probe/index/": "indexer", "ptlen/": "length", "mix/": "appendix", "jailbreak/": "appendix", "randft_reft/": "appendix",
     "tracr/compiled/": "tracr_compile", "tracr/ft/": "tracr_finetune", "tracr/attn/": "tracr_finetune",
@@ -248,7 +249,7 @@ GPU_ASSUMPTIONS: Mapping[str, float] = MappingProxyType({
 
 def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     "The PCFG chapters' training runs: {chapter: {key: (protocol, iterations)}}, as the chapters build them."
-    from ftmech.pcfg import Cell, grid, length_cells, pretrain_at_length, probe_cells, prune_cells, pt_lengths
+    from ftmech.pcfg import Cell, grid, length_cells, pretrain_at_length, probe_cells, prune_cells, pt_lengths, reft_cells
     from ftmech.profiles import profile_params
     PT, P = profile_params("pretrain", profile), profile_params("pcfg", profile)
     low, first, seeds, top = P["priors"][0], P["seeds"][0], P["seeds"], P["reft_from"]
@@ -258,7 +259,8 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     reft = lambda cells: {("reft", c): ("reft", P["reft_steps"]) for c in cells}
     base = lambda task, ss: {(kind, task, s): (kind, P["reft_steps"]) for kind in ("scr_ft", "scratch") for s in ss}
     main = {**pt(*P["priors"], f"{low}/swapped")}
-    reft_cells = [c for c in grid(P, c_trs=[lo, hi], lrs=[top]) if c.c_tr == hi or c.seed == first]
+    revived = reft_cells(P)
+    small = [c for c in revived if c.seed == first]  # also revived at reft_small_lr (Fig. 9's second line style)
     index_cells = [c for c in grid(P, task="index", c_trs=P["index_c_trs"]) if c.seed == first]
     ordinary = [Cell("counting", low, hi, top, s) for s in seeds]
     lengths = pt_lengths(PT, P)  # {label: iterations}; keys carry the label, the same in a profile and its dry run
@@ -268,7 +270,9 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
         "finetune": {**pt(*P["priors"]), **ft(grid(P))},
         "prune": {**pt(*P["priors"]), **ft(prune_cells(P))},
         "probe": {**pt(*P["priors"]), **ft(probe_cells(P))},
-        "reft": {**main, **ft(reft_cells), **reft(reft_cells), **base("counting", seeds),
+        "reft": {**main, **ft(revived), **reft(revived), **base("counting", seeds),
+                 **{("reft_small", c): ("reft", P["reft_steps"]) for c in small},
+                 **{("scr_ft_small", "counting", first): ("scr_ft", P["reft_steps"])},
                  **{("scratch_pt_lr", "counting", s): ("scratch", P["reft_steps"]) for s in seeds}},  # Scr. at the PT LR
         "indexer": {**main, **ft(index_cells), **reft([c for c in index_cells if c.lr == top]), **base("index", [first])},
         "length": {**{at(q, "pt", p): ("pretrain", n) for q, n in lengths.items() for p in P["length_priors"]},

@@ -4,21 +4,23 @@
 
 # %% ../nbs/19_ledger.ipynb #c003
 from __future__ import annotations
-import json, math
+import json, math, re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .profiles import PROFILES, role_rates
 from .utils import atomic_write_text
 
 # %% auto #0
 __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'V3_COMMIT', 'V3_NOISE_COMMIT', 'V4_COMMIT',
-           'V5_COMMIT', 'V5_LENGTH_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'ADDED', 'CLAIMS', 'PROFILE_ORDER', 'measurement',
-           'with_levels', 'record', 'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se',
-           'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached',
-           'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of', 'judge', 'pcfg_claims', 'tracr_claims',
-           'stories_claims', 'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'tracr_revisions',
+           'V5_COMMIT', 'V5_LENGTH_COMMIT', 'V6_COMMIT', 'ROLE_RULE', 'ROLE_NAMES', 'CLAIMS_V1', 'REVISIONS', 'ADDED',
+           'ROLE_REVISIONS', 'CLAIMS', 'PROFILE_ORDER', 'measurement', 'with_levels', 'record', 'load_measurements',
+           'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below',
+           'at_chance', 'exceeds', 'faster', 'reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of',
+           'best_of', 'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
+           'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions', 'revival_claims', 'tracr_revisions',
            'stories_revisions', 'current_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
            'summary_rows']
 
@@ -99,6 +101,7 @@ class Claim:
     introduced: str = ""  # the commit that introduced this criterion (`introduced_by` falls back to V1_COMMITS)
     requires: tuple[str, ...] = ()  # ids of claims this one presupposes: undecided unless they are observed
     paper_claim: bool = True  # False: a question this project adds (an extension), not a claim the paper makes
+    at_roles: bool = False  # inputs name learning rates as `{eta_M}` etc., read at the rate that plays that role (version 6)
 
 # the commits that introduced each group of criteria (`git show <commit>:ftmech/ledger.py` has their text)
 V1_COMMITS = {"pcfg-": "ecf4a29", "index-": "ecf4a29", "appendix-": "ecf4a29", "tracr-": "81f4a55", "stories-": "bf3d599"}
@@ -250,9 +253,20 @@ def _verdict(outcomes: Sequence[bool | None]) -> str:
         return "mixed"
     return "undecided"
 
+def at_profile_rates(claim: Claim, profile: str) -> tuple[Claim, list[str]]:
+    "`claim` with its `{role}` learning-rate placeholders filled in by `profile`'s rates (`role_rates`), and the roles no rate of the profile plays."
+    if not claim.at_roles:
+        return claim, []
+    roles = sorted({r for m in claim.inputs.values() for r in re.findall(r"\{(\w+)\}", m)})
+    rates = role_rates(profile) if profile in PROFILES else {r: r for r in roles}  # an unknown profile: the paper's names
+    unplayed = [r for r in roles if r not in rates]
+    fill = {r: rates.get(r, f"<no {r}>") for r in roles}
+    return replace(claim, inputs={a: m.format(**fill) for a, m in claim.inputs.items()}), unplayed
+
 def judge(claim: Claim, measurements: Mapping[str, Mapping], profile: str,
           verdicts: Mapping[str, str] | None = None) -> dict[str, Any]:
     "The ledger entry of `claim`: values and standard errors per seed, the seeds, and the verdict (`verdicts`: of the claims judged before, for premises)."
+    claim, unplayed = at_profile_rates(claim, profile)
     missing = [m for m in claim.inputs.values() if m not in measurements]
     values = {arg: measurements[m]["values"] for arg, m in claim.inputs.items() if m in measurements}
     seeds = sorted(set.intersection(*(set(v) for v in values.values()))) if values and not missing else []
@@ -266,7 +280,10 @@ def judge(claim: Claim, measurements: Mapping[str, Mapping], profile: str,
         why += [f"seed {s}: {w}" for w in _undecided_why] if per_seed[s] is None else []
     unmet = [f"premise {r} is {(verdicts or {}).get(r, 'not judged')}" for r in claim.requires
              if (verdicts or {}).get(r) != "observed"]
-    if missing or not seeds:
+    if unplayed:
+        verdict, why = "undecided", [f"no rate of the {profile} profile plays the paper's {r} (learning rate x fine-tuning "
+                                     "iterations within half a decade; profiles.role_rates)" for r in unplayed]
+    elif missing or not seeds:
         verdict = "not measured"
     elif unmet:
         verdict, why = "undecided", unmet
@@ -794,6 +811,62 @@ def added_claims() -> list[Claim]:
     return out
 
 
+# %% ../nbs/19_ledger.ipynb #c016v6b
+V6_COMMIT = ""  # the commit that introduced the version-6 criteria (set in the commit after it)
+ROLE_RULE = ("; every learning rate read at the rate of the profile that plays the paper's role (learning rate x "
+             "fine-tuning iterations within half a decade of the paper's: the profile's paper_roles), undecided when "
+             "no rate of the profile plays it")
+_R_ROLE = ("the profile's rate *named* η_M is not the paper's η_M in role at every profile: at cpu (150 fine-tuning "
+           "iterations) the rate named η_M (1e-4) moves the weights as far as the paper's η_S, and no cpu grid rate plays "
+           "the paper's η_M; the claim is now read at the rate that plays the role")
+ROLE_NAMES = ("eta_L", "eta_M", "eta_S")  # the paper's learning-rate names (App. C, Tables 5-8)
+
+def _at_roles(name: str) -> str:
+    "A measurement name with each paper learning-rate name as a `{role}` placeholder (filled in per profile by `judge`)."
+    return "/".join("{" + part + "}" if part in ROLE_NAMES else part for part in name.split("/"))
+
+def role_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
+    "Version 6 of every PCFG claim (latest version) whose inputs name η_M or η_S: the same criterion, read at the rates that play the paper's roles."
+    out, revised = [], {}
+    for c in latest.values():
+        names = [part for m in c.inputs.values() for part in m.split("/")]
+        if not c.id.startswith(("pcfg-", "index-", "appendix-")) or not {"eta_M", "eta_S"} & set(names):
+            continue
+        assert c.version > 1, c.id  # version-1 predicates take plain numbers
+        root = c.id if c.revises is None else c.id.rsplit("-v", 1)[0]
+        revised[c.id] = f"{root}-v6"
+        out.append(Claim(f"{root}-v6", c.text, c.source, c.criterion + ROLE_RULE,
+                         {a: _at_roles(m) for a, m in c.inputs.items()}, c.holds, version=6, revises=c.id,
+                         reason=_R_ROLE, introduced=V6_COMMIT, requires=tuple(revised.get(r, r) for r in c.requires),
+                         paper_claim=c.paper_claim, at_roles=True))
+    return out
+
+def revival_claims() -> list[Claim]:
+    "Claims added in version 6: revival at the smaller reverse fine-tuning rate (Fig. 9) and from C_Tr = 0 (Fig. 76)."
+    new = lambda *a, **kw: Claim(*a, version=6, introduced=V6_COMMIT, **kw)
+    return [
+        new("pcfg-reft-faster-than-scr-ft-small-rate",
+            "At the smaller of the two reverse fine-tuning rates too, revival of a low-prior model fine-tuned with "
+            "C_Tr = 1 is faster than Scr.+FT learning the capability (the paper: Scr.+FT learns it only at the larger rate).",
+            "Sec. 5.1 (reFT); Fig. 9 (line style η_S)",
+            "iterations to Acc. O_PT(C_Te=0) >= 0.9 at reft_small_lr: reFT < Scr.+FT at the same rate (undecided when "
+            "neither reaches 0.9 within the reFT budget)",
+            {"reft": "reft_small/counting/low/c1/iters90", "scr_ft": "scr_ft_small/counting/low/iters90"},
+            lambda reft, scr_ft: faster(reft, scr_ft)),
+        new("pcfg-reft-revives-c-tr-0",
+            "Revival does not need the spurious correlation: a low-prior model fine-tuned with C_Tr = 0 (it learned to "
+            "count b, losing Acc. O_PT) is revived by reverse fine-tuning too.",
+            "App. H; Fig. 76 (curves C_Tr = 0 ... 1: revival for all C_Tr)",
+            "premise: the pretrained model does the pretraining task (Acc. O_PT(C_Te=0) at fine-tuning step 0 >= 0.9, "
+            "2 SE) and fine-tuning with C_Tr = 0 at reft_from lowered it below 0.9 (2 SE); then reverse fine-tuning at reft_lr "
+            "reaches Acc. O_PT(C_Te=0) >= 0.9 within the reFT budget",
+            {"pt0": "reft_parent/counting/low/c0/pt/acc_pt_cte0", "ft": "reft_parent/counting/low/c0/ft/acc_pt_cte0",
+             "reft": "reft/counting/low/c0/iters90"},
+            lambda pt0, ft, reft: given(all_of(at_least(pt0, 0.9), below(ft, 0.9)), reached(reft),
+                                        "a pretrained capability that fine-tuning removed")),
+    ]
+
+
 # %% ../nbs/19_ledger.ipynb #c016c
 def tracr_revisions(v1: Mapping[str, Claim]) -> list[Claim]:
     "Version 2 of the Tracr claims whose measurements carry noise (the exactness check stays as it was)."
@@ -864,14 +937,6 @@ def stories_revisions(v1: Mapping[str, Claim]) -> list[Claim]:
             lambda f, mm, r, control: exceeds(mean_of(f, mm, r), control), _R_SE),
     ]
 
-CLAIMS_V1: list[Claim] = pcfg_claims() + tracr_claims() + stories_claims()
-_BY_ID = {c.id: c for c in CLAIMS_V1}
-REVISIONS: list[Claim] = pcfg_revisions(_BY_ID) + tracr_revisions(_BY_ID) + stories_revisions(_BY_ID)
-REVISIONS += v3_revisions({c.id: c for c in REVISIONS})
-REVISIONS += v4_revisions({c.id: c for c in REVISIONS})
-ADDED: list[Claim] = added_claims()  # claims without a version 1 (see 'Claims added later')
-CLAIMS: list[Claim] = CLAIMS_V1 + REVISIONS + ADDED  # judged in this order: a premise is judged before the claims that need it
-
 def current_claims(claims: Sequence[Claim] | None = None) -> list[Claim]:
     "The latest version of every claim, in the order of the version-1 claims, then the claims added later."
     claims = CLAIMS if claims is None else claims
@@ -888,6 +953,16 @@ def _base_id(c: Claim, claims: Sequence[Claim]) -> str:
     while c.revises is not None:
         c = by_id[c.revises]
     return c.id
+
+CLAIMS_V1: list[Claim] = pcfg_claims() + tracr_claims() + stories_claims()
+_BY_ID = {c.id: c for c in CLAIMS_V1}
+REVISIONS: list[Claim] = pcfg_revisions(_BY_ID) + tracr_revisions(_BY_ID) + stories_revisions(_BY_ID)
+REVISIONS += v3_revisions({c.id: c for c in REVISIONS})
+REVISIONS += v4_revisions({c.id: c for c in REVISIONS})
+ADDED: list[Claim] = added_claims() + revival_claims()  # claims without a version 1 (see 'Claims added later', version 6)
+ROLE_REVISIONS: list[Claim] = role_revisions({c.id: c for c in current_claims(CLAIMS_V1 + REVISIONS + ADDED)})
+CLAIMS: list[Claim] = CLAIMS_V1 + REVISIONS + ADDED + ROLE_REVISIONS  # judged in this order: a premise is judged before the claims that need it
+
 
 # %% ../nbs/19_ledger.ipynb #c019
 def as_loaded(measured: Measurements, chapter: str = "") -> dict[str, dict]:

@@ -25,10 +25,10 @@ from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_c
 # %% auto #0
 __all__ = ['INHIBITOR_LR', 'JAILBREAK_FAMILIES', 'FT_METRICS', 'Cell', 'lr_value', 'grid', 'inhibitor_cells', 'prune_cells',
            'probe_cells', 'pretrain_configs', 'pretrained', 'pt_lengths', 'pretrain_at_length', 'length_cells',
-           'ft_data', 'ft_train', 'ft_config', 'finetuned', 'reft_train', 'revived', 'baselines', 'prune_job',
-           'probe_data', 'probe_job', 'analysed', 'final', 'at_step', 'iters_to', 'by_seed', 'mean_spread', 'fmt',
-           'chance_level', 'eval_levels', 'acc_measurement', 'prune_fresh_job', 'behaviour_measurements', 'seed_curve',
-           'plot_seed_curves', 'runs_where', 'behaviour_figure', 'behaviour_values', 'behaviour_tables']
+           'ft_data', 'ft_train', 'ft_config', 'finetuned', 'reft_train', 'reft_cells', 'revived', 'baselines',
+           'prune_job', 'probe_data', 'probe_job', 'analysed', 'final', 'at_step', 'iters_to', 'by_seed', 'mean_spread',
+           'fmt', 'chance_level', 'eval_levels', 'acc_measurement', 'prune_fresh_job', 'behaviour_measurements',
+           'seed_curve', 'plot_seed_curves', 'runs_where', 'behaviour_figure', 'behaviour_values', 'behaviour_tables']
 
 # %% ../nbs/09_pcfg.ipynb #c006
 @dataclass(frozen=True, order=True)
@@ -158,24 +158,36 @@ def finetuned(store: Store, parents: Mapping[str, Run], p: Mapping[str, Any], ce
     runs = execute_many(store, items, device=p["device"], progress=progress, processes=p["processes"])
     return dict(zip(cells, runs))
 
-def reft_train(p: Mapping[str, Any], seed: int) -> TrainConfig:
-    "Training config of reverse fine-tuning (and its baselines) at the profile's `reft_lr`."
-    return _train(p, p["reft_steps"], lr_value(p, p["reft_lr"]), p["reft_steps"], seed)
+def reft_train(p: Mapping[str, Any], seed: int, lr: str | None = None) -> TrainConfig:
+    "Training config of reverse fine-tuning (and its baselines) at the rate named `lr` (default: the profile's `reft_lr`)."
+    return _train(p, p["reft_steps"], lr_value(p, lr or p["reft_lr"]), p["reft_steps"], seed)
 
-def revived(store: Store, ft_runs: Mapping[Any, Run], p: Mapping[str, Any], progress: bool = True) -> dict[Any, Run]:
-    "Reverse fine-tuning run of every fine-tuned run (same keys), each with its fine-tuning seed."
-    items = [(reft_config(r, reft_train(p, r.config["train"]["seed"])), r) for r in ft_runs.values()]
+def reft_cells(p: Mapping[str, Any]) -> list[Cell]:
+    "The models the reverse fine-tuning chapter revives: `reft_from` at every prior and `reft_c_trs`, every seed at the highest C_Tr, else the first."
+    hi = max(p["reft_c_trs"])
+    return [Cell("counting", prior, float(c), p["reft_from"], s) for prior in p["priors"] for c in p["reft_c_trs"]
+            for s in (p["seeds"] if c == hi else p["seeds"][:1])]
+
+def revived(store: Store, ft_runs: Mapping[Any, Run], p: Mapping[str, Any], progress: bool = True,
+            lr: str | None = None) -> dict[Any, Run]:
+    "Reverse fine-tuning run of every fine-tuned run (same keys), each with its fine-tuning seed, at `lr` (default `reft_lr`)."
+    items = [(reft_config(r, reft_train(p, r.config["train"]["seed"], lr)), r) for r in ft_runs.values()]
     runs = execute_many(store, items, device=p["device"], progress=progress, processes=p["processes"])
     return dict(zip(ft_runs, runs))
 
 def baselines(store: Store, swapped: Run, ft_run: Run, p: Mapping[str, Any], seeds: Sequence[int],
-              progress: bool = True, pt_lr: float | None = None) -> dict[tuple[str, int], Run]:
-    """Scr.+FT (from the swapped-prior model) and Scr. (from random weights) on the reverse fine-tuning task of `ft_run`,
-    at the reFT learning rate; with `pt_lr` also Scr. at that (pretraining) rate, key ('scratch_pt_lr', seed)."""
+              progress: bool = True, pt_lr: float | None = None, lr: str | None = None,
+              scratch: bool = True) -> dict[tuple[str, int], Run]:
+    """Scr.+FT (from the swapped-prior model) and, with `scratch`, Scr. (from random weights) on the reverse fine-tuning
+    task of `ft_run`, at the rate named `lr` (default `reft_lr`); with `pt_lr` also Scr. at that (pretraining) rate,
+    key ('scratch_pt_lr', seed)."""
     keys, items = [], []
     for s in seeds:
-        keys += [("scr_ft", s), ("scratch", s)]
-        items += [(scr_ft_config(ft_run, reft_train(p, s)), swapped), (scratch_config(ft_run, reft_train(p, s)), None)]
+        keys.append(("scr_ft", s))
+        items.append((scr_ft_config(ft_run, reft_train(p, s, lr)), swapped))
+        if scratch:
+            keys.append(("scratch", s))
+            items.append((scratch_config(ft_run, reft_train(p, s, lr)), None))
         if pt_lr is not None:  # a random model can learn at the pretraining rate: a Scr. baseline that can win
             keys.append(("scratch_pt_lr", s))
             items.append((scratch_config(ft_run, replace(reft_train(p, s), lr=pt_lr)), None))

@@ -12,7 +12,7 @@ from typing import Any
 
 # %% auto #0
 __all__ = ['PROFILES', 'SIZE_KEYS', 'GRID_KEYS', 'OFFLINE_KEYS', 'ADAPTED_KEYS', 'Profile', 'check_value', 'profile_params',
-           'key_kinds', 'dry_profile', 'dry_run_profile', 'lr_roles']
+           'key_kinds', 'dry_profile', 'dry_run_profile', 'lr_roles', 'role_rates']
 
 # %% ../nbs/89_profiles.ipynb #c006
 @dataclass(frozen=True)
@@ -35,9 +35,14 @@ def _pcfg(**kw) -> dict:
     (`cpu`: the paper's η_L by learning rate x iterations, for the inhibitor cells of the pruning chapter).
     pt_fractions: the pretraining lengths of the pretraining-length chapter, as fractions of the pretraining `steps`
     (the paper's 10K / 50K / 200K; `paper` adds 100K), each a separate run with its own schedule; length_priors x
-    length_c_trs x lrs (first seed): the cells fine-tuned, revived, pruned and probed at every length."""
+    length_c_trs x lrs (first seed): the cells fine-tuned, revived, pruned and probed at every length.
+    paper_roles: {the paper's rate name: this profile's rate that plays its role}, by learning rate x fine-tuning
+    iterations within half a decade of the paper's (see `lr_roles`; the ledger reads version-6 claims there).
+    reft_small_lr: the smaller reverse fine-tuning rate of Fig. 9 (ten times below reft_lr, as the paper's η_S is
+    below its η_M); reft_c_trs: the C_Tr of the reverse fine-tuned parents (Fig. 76; every seed at the highest)."""
     base = dict(priors=("low", "medium", "high"), index_c_trs=(0.0, 1.0), mix_fractions=(0.5, 0.1, 0.001),
-                jail_priors=("low", "high"), jail_pt_steps=1_500, reft_from="eta_M", reft_lr="eta_S", extra_lrs={}, pt_fractions=(0.05, 0.25, 1.0),
+                jail_priors=("low", "high"), jail_pt_steps=1_500, reft_from="eta_M", reft_lr="eta_S", reft_small_lr="eta_VS",
+                reft_c_trs=(0.0, 1.0), extra_lrs={}, pt_fractions=(0.05, 0.25, 1.0),
                 length_priors=("low", "high"), length_c_trs=(0.0, 1.0), warmup=0.2, weight_decay=0.1,
                 grad_clip=1.0)
     return {**base, **kw}
@@ -87,7 +92,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(40, 32, 20, 20, 128)),
         "reft": dict(lr=1e-5, **_loop(40, 32, 20, 20, 128)),
         "pcfg": _pcfg(c_trs=(0.0, 0.8, 1.0), seeded_c_trs=(1.0,), seeds=(0, 1), lrs={"eta_M": 1e-4, "eta_S": 1e-5},
-                      extra_lrs={"eta_L": 1e-3}, length_priors=("low",), length_c_trs=(1.0,),  # what the claims read
+                      extra_lrs={"eta_L": 1e-3, "eta_VS": 1e-6}, paper_roles={"eta_L": "eta_L", "eta_M": "eta_M", "eta_S": "eta_S"},  # names: every claim measured
+                      length_priors=("low",), length_c_trs=(1.0,),  # what the claims read
                       ft_steps=10, ft_eval_every=2, reft_steps=10, batch_size=16, eval_size=64, processes=1,
                       prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60),
         "tracr": _tracr(counter_len=8, maxid_len=7, maxid_letters=10, c_trs=(0.0, 1.0), seeds=(0,), map_seeds=(0,), steps=30,
@@ -110,7 +116,9 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "reft": dict(lr=1e-5, **_loop(2_000, 96, 100, 500, 1_000)),
         "pcfg": _pcfg(c_trs=(0.0, 0.5, 0.8, 1.0), seeded_c_trs=(0.0, 0.8, 1.0), seeds=(0, 1, 2),
                       lrs={"eta_M": 1e-4, "eta_S": 1e-5}, ft_steps=150, ft_eval_every=30, reft_steps=200,
-                      extra_lrs={"eta_L": 1e-4 * 10_000 / 150},  # the paper's η_L x its 10K iterations / our 150
+                      extra_lrs={"eta_L": 1e-4 * 10_000 / 150,  # the paper's η_L x its 10K iterations / our 150
+                                 "eta_VS": 1e-6},  # reft_small_lr: reft_lr / 10
+                      paper_roles={"eta_L": "eta_L", "eta_S": "eta_M"},  # no cpu rate plays η_M (see lr_roles)
                       batch_size=96, eval_size=400, processes=2, prune_k=15, probe_steps=1_000, probe_train=2_000,
                       probe_test=500),
         "tracr": _tracr(counter_len=20, c_trs=(0.0, 1.0), seeds=(0, 1), steps=500, reft_steps=500, scr_ft_steps=500, budget_steps=3_000,
@@ -130,6 +138,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "reft": dict(lr=1e-5, **_loop(10_000, 96, 250, 2_500, 2_000)),
         "pcfg": _pcfg(c_trs=(0.0, 0.5, 0.8, 1.0), seeded_c_trs=(0.0, 0.5, 0.8, 1.0), seeds=(0, 1, 2),
                       lrs={"eta_L": 1e-4, "eta_M": 1e-5, "eta_S": 1e-6}, reft_from="eta_L", reft_lr="eta_M",
+                      reft_small_lr="eta_S", reft_c_trs=(0.0, 0.25, 0.5, 0.9, 1.0),  # Fig. 76
+                      paper_roles={"eta_L": "eta_L", "eta_M": "eta_M", "eta_S": "eta_S"},
                       ft_steps=10_000, ft_eval_every=250, reft_steps=10_000, batch_size=96, eval_size=2_000,
                       processes=1, prune_k=100, probe_steps=4_000, probe_train=20_000, probe_test=2_000,
                       index_c_trs=(0.0, 0.5, 0.8, 1.0), jail_priors=("low", "medium", "high"), jail_pt_steps=200_000,
@@ -212,7 +222,7 @@ GRID_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({k: frozenset(v) for 
     "pretrain": {"families", "priors", "lr", "warmup", "weight_decay", "grad_clip", "seed"},
     "finetune": {"task", "operand", "pt_operand", "c_tr", "lr", "warmup", "weight_decay", "grad_clip", "seed"},
     "reft": {"lr", "warmup", "weight_decay", "grad_clip", "seed"},
-    "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeds", "lrs", "extra_lrs", "pt_fractions", "length_priors", "length_c_trs", "reft_from", "reft_lr", "index_c_trs", "mix_fractions",
+    "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeds", "lrs", "extra_lrs", "pt_fractions", "length_priors", "length_c_trs", "reft_from", "reft_lr", "reft_small_lr", "reft_c_trs", "paper_roles", "index_c_trs", "mix_fractions",
              "jail_priors", "prune_k", "warmup", "weight_decay", "grad_clip"},
     "tracr": {"c_trs", "seeds", "lrs", "reft_pairs", "scr_ft_lrs", "reft_c_trs", "prune_k", "offset", "coldness",
               "exactness", "noise_std", "noise_stds", "map_scales", "map_cells", "map_seeds", "variant_ft_smaller", "variant_offset",
@@ -278,15 +288,20 @@ def dry_run_profile(profile: str) -> str:
 # %% ../nbs/89_profiles.ipynb #c015
 def lr_roles(profile: str, experiment: str = "pcfg", reference: str = "paper") -> list[dict[str, Any]]:
     """Per learning-rate name of `profile` (its grid's `lrs`, then its `extra_lrs`): its value, iterations, learning
-    rate x iterations, whether the grid trains it, and the `reference` rate it equals by value and the one closest by
-    learning rate x iterations (log distance)."""
+    rate x iterations, whether the grid trains it, and the `reference` rate it equals by value and the one whose role
+    it plays: the closest by learning rate x iterations, if within half a decade ("—" otherwise)."""
     own, ref = profile_params(experiment, profile), profile_params(experiment, reference)
     ref_dose = {name: lr * ref["ft_steps"] for name, lr in ref["lrs"].items()}
     rows = []
     for name, lr in {**own["lrs"], **own.get("extra_lrs", {})}.items():
         dose = lr * own["ft_steps"]
+        near = min(ref_dose, key=lambda n: abs(math.log(ref_dose[n] / dose)))
         rows.append({"name": name, "lr": lr, "iterations": own["ft_steps"], "lr x iterations": dose, "in the grid": name in own["lrs"],
                      f"{reference} rate of this value": next((n for n, v in ref["lrs"].items() if math.isclose(v, lr)), "—"),
-                     f"{reference} role by lr x iterations": min(ref_dose, key=lambda n: abs(math.log(ref_dose[n] / dose)))})
+                     f"{reference} role by lr x iterations": near if abs(math.log10(ref_dose[near] / dose)) <= 0.5 else "—"})
     return rows
+
+def role_rates(profile: str) -> dict[str, str]:
+    "{the paper's learning-rate name: the name of `profile`'s rate that plays its role} (its pcfg `paper_roles`; a role no rate plays is absent)."
+    return dict(profile_params("pcfg", profile)["paper_roles"])
 
