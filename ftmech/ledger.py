@@ -812,7 +812,7 @@ def added_claims() -> list[Claim]:
 
 
 # %% ../nbs/19_ledger.ipynb #c016v6b
-V6_COMMIT = ""  # the commit that introduced the version-6 criteria (set in the commit after it)
+V6_COMMIT = "0888302"  # the commit that introduced the version-6 criteria
 ROLE_RULE = ("; every learning rate read at the rate of the profile that plays the paper's role (learning rate x "
              "fine-tuning iterations within half a decade of the paper's: the profile's paper_roles), undecided when "
              "no rate of the profile plays it")
