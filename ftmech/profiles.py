@@ -136,7 +136,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                          **_loop(200_000, 96, 5_000, 10_000, 2_000)),
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(10_000, 96, 250, 2_500, 2_000)),
         "reft": dict(lr=1e-5, **_loop(10_000, 96, 250, 2_500, 2_000)),
-        "pcfg": _pcfg(c_trs=(0.0, 0.5, 0.8, 1.0), seeded_c_trs=(0.0, 0.5, 0.8, 1.0), seeds=(0, 1, 2),
+        "pcfg": _pcfg(priors=("low", "medium_low", "medium", "high"),  # T(a) 0.999, 0.99, 0.9, 0.5: the appendix grids' rows
+                      c_trs=(0.0, 0.5, 0.8, 1.0), seeded_c_trs=(0.0, 0.5, 0.8, 1.0), seeds=(0, 1, 2),
                       lrs={"eta_L": 1e-4, "eta_M": 1e-5, "eta_S": 1e-6}, reft_from="eta_L", reft_lr="eta_M",
                       reft_small_lr="eta_S", reft_c_trs=(0.0, 0.25, 0.5, 0.9, 1.0),  # Fig. 76
                       paper_roles={"eta_L": "eta_L", "eta_M": "eta_M", "eta_S": "eta_S"},
