@@ -17,18 +17,18 @@ from .optim import TrainConfig
 from .ledger import binomial_se, measurement
 from .plots import iterations_to
 from .store import Run, Store
-from .tasks import DataConfig
+from .tasks import JAILBREAK_TOKENS, DataConfig
 from .utils import atomic_write_text, map_in_processes, markdown_table
 from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_config_of, pretrain_config, pretrain_setup, reft_config,
                     scratch_config, scr_ft_config, swap_prior, train_config)
 
 # %% auto #0
-__all__ = ['INHIBITOR_LR', 'JAILBREAK_FAMILIES', 'FT_METRICS', 'Cell', 'lr_value', 'grid', 'inhibitor_cells', 'prune_cells',
-           'probe_cells', 'pretrain_configs', 'pretrained', 'pt_lengths', 'pretrain_at_length', 'length_cells',
-           'ft_data', 'ft_train', 'ft_config', 'finetuned', 'reft_train', 'reft_cells', 'revived', 'baselines',
-           'prune_job', 'probe_data', 'probe_job', 'analysed', 'final', 'at_step', 'iters_to', 'by_seed', 'mean_spread',
-           'fmt', 'chance_level', 'eval_levels', 'acc_measurement', 'prune_fresh_job', 'behaviour_measurements',
-           'seed_curve', 'plot_seed_curves', 'runs_where', 'behaviour_figure', 'behaviour_values', 'behaviour_tables']
+__all__ = ['INHIBITOR_LR', 'FT_METRICS', 'Cell', 'lr_value', 'grid', 'inhibitor_cells', 'prune_cells', 'probe_cells',
+           'pretrain_configs', 'pretrained', 'pt_lengths', 'pretrain_at_length', 'length_cells', 'ft_data', 'ft_train',
+           'ft_config', 'finetuned', 'reft_train', 'reft_cells', 'revived', 'baselines', 'prune_job', 'probe_data',
+           'probe_job', 'analysed', 'final', 'at_step', 'iters_to', 'by_seed', 'mean_spread', 'fmt', 'chance_level',
+           'eval_levels', 'acc_measurement', 'prune_fresh_job', 'behaviour_measurements', 'seed_curve',
+           'plot_seed_curves', 'runs_where', 'behaviour_figure', 'behaviour_values', 'behaviour_tables']
 
 # %% ../nbs/09_pcfg.ipynb #c006
 @dataclass(frozen=True, order=True)
@@ -87,8 +87,6 @@ def probe_cells(p: Mapping[str, Any]) -> list[Cell]:
 
 
 # %% ../nbs/09_pcfg.ipynb #c009
-JAILBREAK_FAMILIES = ("counting", "counting_j1", "counting_j2")
-
 def pretrain_configs(pt: Mapping[str, Any], priors: Sequence[str] = (), swapped: Sequence[str] = (),
                      jailbreak: Sequence[str] = (), jailbreak_steps: int | None = None) -> dict[str, dict]:
     "Pretraining configs by key from the `pretrain` profile parameters `pt` (jailbreak models: `jailbreak_steps`)."
@@ -98,9 +96,10 @@ def pretrain_configs(pt: Mapping[str, Any], priors: Sequence[str] = (), swapped:
     for prior in swapped:
         model, data, train = pretrain_setup(pt, prior)
         out[f"{prior}/swapped"] = pretrain_config(model, swap_prior(data), train)
-    for prior in jailbreak:  # counting with three task tokens; T_J1/T_J2 only ever ask about `a`
+    for prior in jailbreak:  # the pretraining mixture, counting also through T_J1/T_J2 (they only ever ask about `a`)
         k = dict(pt["o_prime"]).get("counting")
-        jp = dict(pt, families=JAILBREAK_FAMILIES, o_prime={f: k for f in JAILBREAK_FAMILIES} if k else {},
+        jp = dict(pt, families=tuple(pt["families"]) + JAILBREAK_TOKENS,
+                  o_prime={**dict(pt["o_prime"]), **({f: k for f in JAILBREAK_TOKENS} if k else {})},
                   steps=jailbreak_steps or pt["steps"])
         out[f"{prior}/jailbreak"] = pretrain_config(*pretrain_setup(jp, prior))
     return out

@@ -16,10 +16,10 @@ from .grammar import PCFG, check_window, paper_pcfg, sample_windows, windows_to_
 from .utils import ArgumentParser, cli, run_cli, write_jsonl
 
 # %% auto #0
-__all__ = ['SPECIALS', 'LETTERS', 'N_FORMAT_TOKENS', 'FAMILIES', 'PT_FAMILIES', 'JAILBREAK_FAMILIES', 'PRIORS', 'SPLITS',
-           'TaskFamily', 'Vocab', 'operand_prior', 'DataConfig', 'finetune_config', 'count_last', 'index_of_occurrence',
-           'token_at_index', 'answer', 'plant', 'has_correlation', 'make_block', 'to_batch', 'TaskDataset',
-           'MixedDataset', 'heldout_arrays', 'heldout_set', 'heldout_sets', 'reprompt', 'main']
+__all__ = ['SPECIALS', 'LETTERS', 'N_FORMAT_TOKENS', 'FAMILIES', 'PT_FAMILIES', 'JAILBREAK_TOKENS', 'JAILBREAK_FAMILIES',
+           'PRIORS', 'SPLITS', 'TaskFamily', 'Vocab', 'operand_prior', 'DataConfig', 'finetune_config', 'count_last',
+           'index_of_occurrence', 'token_at_index', 'answer', 'plant', 'has_correlation', 'make_block', 'to_batch',
+           'TaskDataset', 'MixedDataset', 'heldout_arrays', 'heldout_set', 'heldout_sets', 'reprompt', 'main']
 
 # %% ../nbs/01_tasks.ipynb #c007
 SPECIALS = ("<pad>", "<sos>", "<sot>", "<eot>", "<art>", "<eos>")
@@ -45,7 +45,8 @@ FAMILIES: Mapping[str, TaskFamily] = {f.name: f for f in [
     TaskFamily("counting_j2", "<CJ2>", ("a",), 40, "count"),
 ]}
 PT_FAMILIES = ("counting", "counting_composition", "index", "index_composition", "token_at_index")
-JAILBREAK_FAMILIES = PT_FAMILIES + ("counting_j1", "counting_j2")
+JAILBREAK_TOKENS = ("counting_j1", "counting_j2")  # Counting asked through the jailbreak task tokens (App. E.2)
+JAILBREAK_FAMILIES = PT_FAMILIES + JAILBREAK_TOKENS  # the paper's jailbreak pretraining mixture
 
 @dataclass(frozen=True)
 class Vocab:
@@ -487,10 +488,15 @@ def heldout_sets(cfg: DataConfig, n: int, seed: int = 0) -> dict[float, dict[str
     return {c: heldout_set(replace(cfg, spurious=c), n, seed) for c in (0.0, 1.0)}
 
 # %% ../nbs/01_tasks.ipynb #c039
-def reprompt(cfg: DataConfig, arrays: Mapping[str, np.ndarray], operand: str) -> dict[str, torch.Tensor]:
-    "The samples in `arrays` asked about letter `operand` instead (bigram tasks ask about the doubled letter)."
+def reprompt(cfg: DataConfig, arrays: Mapping[str, np.ndarray], operand: str,
+             family: str | None = None) -> dict[str, torch.Tensor]:
+    """The samples in `arrays` asked about letter `operand` instead (bigram tasks ask about the doubled letter); with
+    `family`, also through that family's task token (the same windows; it must compute the same kind of answer with
+    the same O′ and accept the operand, e.g. the jailbreak token counting_j1 for counting)."""
     if operand not in LETTERS:
         raise ValueError(f"operand {operand!r} is not a letter; allowed are {list(LETTERS)}")
+    if family is not None and family not in FAMILIES:
+        raise ValueError(f"unknown task family {family!r}; allowed are {list(FAMILIES)}")
     V = cfg.vocab
     tokens, label = arrays["tokens"].copy(), np.empty(len(arrays["tokens"]), np.int64)
     for j, name in enumerate(cfg.families):
@@ -498,7 +504,11 @@ def reprompt(cfg: DataConfig, arrays: Mapping[str, np.ndarray], operand: str) ->
         if len(fam.operands) < len(LETTERS):
             raise ValueError(f"task {name!r} has no letter operand to change; allowed tasks are those with operands a, b, c")
         op = operand * len(fam.operands[0])
-        tokens[sel, 2] = V.index[op]
+        ask = FAMILIES[family or name]
+        if (ask.kind, cfg.k_of(family or name)) != (fam.kind, cfg.k_of(name)) or op not in ask.operands:
+            raise ValueError(f"family {family!r} cannot ask task {name!r}'s question about {op!r}: it computes "
+                             f"{ask.kind!r} with O′ {cfg.k_of(family or name)} about {ask.operands}")
+        tokens[sel, 1], tokens[sel, 2] = V.index[ask.token], V.index[op]
         label[sel] = V.number(answer(arrays["windows"][sel], name, op, cfg.k_of(name)))
     tokens[:, cfg.answer_pos] = label
     return to_batch(cfg, dict(tokens=tokens, label=label))

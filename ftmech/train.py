@@ -44,9 +44,14 @@ def dataset_from_spec(spec: Mapping, seed: int) -> TaskDataset | MixedDataset:
         return TaskDataset(DataConfig(**spec["task"]), seed=seed)
     return MixedDataset([(TaskDataset(DataConfig(**c), seed=seed), w) for c, w in spec["mix"]], seed=seed)
 
-def eval_spec(name: str, data: DataConfig, operand: str | None = None) -> dict:
-    "An evaluation set: held-out samples of `data`, re-asked about `operand` when given."
-    return {"name": name, "data": asdict(data), "operand": operand}
+def eval_spec(name: str, data: DataConfig, operand: str | None = None, family: str | None = None) -> dict:
+    "An evaluation set: held-out samples of `data`, re-asked about `operand` when given (through `family`'s task token when given)."
+    spec = {"name": name, "data": asdict(data), "operand": operand}
+    if family is not None:  # only when given: existing runs' configs (and ids) stay as they were
+        if operand is None:
+            raise ValueError(f"eval set {name!r}: family {family!r} needs an operand to ask about")
+        spec["family"] = family
+    return spec
 
 def build_eval_sets(specs: Sequence[Mapping], size: int, seed: int = 0) -> dict[str, dict[str, torch.Tensor]]:
     "Tensors of every evaluation set, by name."
@@ -54,7 +59,7 @@ def build_eval_sets(specs: Sequence[Mapping], size: int, seed: int = 0) -> dict[
     for s in specs:
         cfg = DataConfig(**s["data"])
         arrays = heldout_arrays(cfg, size, seed)
-        out[s["name"]] = reprompt(cfg, arrays, s["operand"]) if s["operand"] else to_batch(cfg, arrays)
+        out[s["name"]] = reprompt(cfg, arrays, s["operand"], s.get("family")) if s["operand"] else to_batch(cfg, arrays)
     return out
 
 def answer_logits(model: Transformer, tokens: torch.Tensor, answer_pos: torch.Tensor) -> torch.Tensor:
