@@ -135,6 +135,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'ftmech.ledger.added_claims': ('ledger.html#added_claims', 'ftmech/ledger.py'),
                                'ftmech.ledger.all_of': ('ledger.html#all_of', 'ftmech/ledger.py'),
                                'ftmech.ledger.any_of': ('ledger.html#any_of', 'ftmech/ledger.py'),
+                               'ftmech.ledger.appendix_probe_claims': ('ledger.html#appendix_probe_claims', 'ftmech/ledger.py'),
                                'ftmech.ledger.as_loaded': ('ledger.html#as_loaded', 'ftmech/ledger.py'),
                                'ftmech.ledger.at_chance': ('ledger.html#at_chance', 'ftmech/ledger.py'),
                                'ftmech.ledger.at_least': ('ledger.html#at_least', 'ftmech/ledger.py'),

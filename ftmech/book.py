@@ -195,6 +195,7 @@ RECORDED_BY: Mapping[str, str] = MappingProxyType({  # measurement-name prefix -
     "reft_small/counting/": "reft", "scr_ft_small/counting/": "reft", "reft_parent/counting/": "reft",
     "ft/index/": "indexer", "ft0/index/": "indexer", "ft10/index/": "indexer", "reft/index/": "indexer", "scr_ft/index/": "indexer",
     "scratch/index/": "indexer", "prune/index/": "indexer", "probe/index/": "indexer", "ptlen/": "length", "mix/": "appendix", "jailbreak/": "appendix", "randft_reft/": "appendix",
+    "jailbreak_ft0/": "appendix", "randft/": "appendix", "randft0/": "appendix", "probe/appendix/": "appendix",
     "tracr/compiled/": "tracr_compile", "tracr/ft/": "tracr_finetune", "tracr/attn/": "tracr_finetune",
     "tracr/sim/": "tracr_finetune", "tracr/prune/": "tracr_revival", "tracr/reft/": "tracr_revival",
     "tracr/scr_ft/": "tracr_revival", "tracr/budget/": "tracr_map", "stories/": "stories",

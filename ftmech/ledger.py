@@ -15,14 +15,14 @@ from .utils import atomic_write_text
 
 # %% auto #0
 __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'V3_COMMIT', 'V3_NOISE_COMMIT', 'V4_COMMIT',
-           'V5_COMMIT', 'V5_LENGTH_COMMIT', 'V6_COMMIT', 'ROLE_RULE', 'ROLE_NAMES', 'CLAIMS_V1', 'REVISIONS', 'ADDED',
-           'ROLE_REVISIONS', 'CLAIMS', 'PROFILE_ORDER', 'measurement', 'with_levels', 'record', 'load_measurements',
-           'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below',
-           'at_chance', 'exceeds', 'faster', 'reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of',
-           'best_of', 'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
-           'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions', 'revival_claims', 'tracr_revisions',
-           'stories_revisions', 'current_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
-           'summary_rows']
+           'V5_COMMIT', 'V5_LENGTH_COMMIT', 'V6_COMMIT', 'ROLE_RULE', 'ROLE_NAMES', 'V6_APPENDIX_COMMIT', 'CLAIMS_V1',
+           'REVISIONS', 'ADDED', 'ROLE_REVISIONS', 'CLAIMS', 'PROFILE_ORDER', 'measurement', 'with_levels', 'record',
+           'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least',
+           'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'all_of', 'any_of', 'given', 'minus',
+           'scaled', 'mean_of', 'best_of', 'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims',
+           'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions', 'revival_claims',
+           'appendix_probe_claims', 'tracr_revisions', 'stories_revisions', 'current_claims', 'as_loaded', 'judge_all',
+           'write_ledger', 'profile_ledgers', 'summary_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -866,6 +866,36 @@ def revival_claims() -> list[Claim]:
                                         "a pretrained capability that fine-tuning removed")),
     ]
 
+V6_APPENDIX_COMMIT = ""  # the commit that introduced the appendix probing claims of version 6 (set in the commit after it)
+
+def appendix_probe_claims() -> list[Claim]:
+    "Claims added in version 6 on probing the appendix models: jailbreak (Fig. 25) and randFT (Fig. 30)."
+    new = lambda *a, **kw: Claim(*a, version=6, introduced=V6_APPENDIX_COMMIT, **kw)
+    survives = lambda acc_pt, acc_pt0, probe_ft, probe_pt: given(
+        at_most(acc_pt, acc_pt.chance + (acc_pt0.value - acc_pt.chance) / 2),
+        all_of(exceeds(probe_ft, probe_pt, -0.1), exceeds(probe_ft, acc_pt, 0.2)), _LOSS)
+    rule = ("premise: fine-tuning removed at least half of the pretrained model's above-chance {acc} (acc <= chance + "
+            "(pretrained acc - chance) / 2, 2 SE); then the best block's count(a) probe accuracy on T_NJ prompts is above "
+            "the pretrained model's - 0.1 and above {acc} + 0.2 (2 SE each)")
+    return [
+        new("appendix-jailbreak-probe-count-a-survives",
+            "In a jailbreak model fine-tuned to count b through the ordinary task token (low prior, C_Tr = 1, η_S), "
+            "count(a) stays linearly decodable from the residual stream of ordinary-token prompts.",
+            "App. E.2; Fig. 25",
+            rule.format(acc="Acc. O_PT(T_NJ, C_Te=0)"),
+            {"acc_pt": "jailbreak/low/c1/{eta_S}/acc_pt_nj", "acc_pt0": "jailbreak_ft0/low/c1/{eta_S}/acc_pt_nj",
+             "probe_ft": "probe/appendix/jailbreak/low/c1/{eta_S}/count_a", "probe_pt": "probe/appendix/jailbreak/low/pretrained/count_a"},
+            survives, at_roles=True),
+        new("appendix-randft-probe-count-a-survives",
+            "After randFT (fine-tuning that answers count-a prompts with count(b)), count(a) stays linearly decodable "
+            "with a strongly relevant capability (high prior; the paper's exception is η_M with the low prior).",
+            "App. E.4; Fig. 30",
+            rule.format(acc="Acc. O_PT (natural windows)"),
+            {"acc_pt": "randft/counting/high/acc_pt", "acc_pt0": "randft0/counting/high/acc_pt",
+             "probe_ft": "probe/appendix/randft/high/count_a", "probe_pt": "probe/appendix/pretrained/high/count_a"},
+            survives),
+    ]
+
 
 # %% ../nbs/19_ledger.ipynb #c016c
 def tracr_revisions(v1: Mapping[str, Claim]) -> list[Claim]:
@@ -959,7 +989,7 @@ _BY_ID = {c.id: c for c in CLAIMS_V1}
 REVISIONS: list[Claim] = pcfg_revisions(_BY_ID) + tracr_revisions(_BY_ID) + stories_revisions(_BY_ID)
 REVISIONS += v3_revisions({c.id: c for c in REVISIONS})
 REVISIONS += v4_revisions({c.id: c for c in REVISIONS})
-ADDED: list[Claim] = added_claims() + revival_claims()  # claims without a version 1 (see 'Claims added later', version 6)
+ADDED: list[Claim] = added_claims() + revival_claims() + appendix_probe_claims()  # claims without a version 1 (see 'Claims added later', version 6)
 ROLE_REVISIONS: list[Claim] = role_revisions({c.id: c for c in current_claims(CLAIMS_V1 + REVISIONS + ADDED)})
 CLAIMS: list[Claim] = CLAIMS_V1 + REVISIONS + ADDED + ROLE_REVISIONS  # judged in this order: a premise is judged before the claims that need it
 
