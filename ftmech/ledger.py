@@ -866,7 +866,7 @@ def revival_claims() -> list[Claim]:
                                         "a pretrained capability that fine-tuning removed")),
     ]
 
-V6_APPENDIX_COMMIT = ""  # the commit that introduced the appendix probing claims of version 6 (set in the commit after it)
+V6_APPENDIX_COMMIT = "e1f0579"  # the commit that introduced the appendix probing claims of version 6
 
 def appendix_probe_claims() -> list[Claim]:
     "Claims added in version 6 on probing the appendix models: jailbreak (Fig. 25) and randFT (Fig. 30)."
