@@ -266,6 +266,7 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     ordinary = [Cell("counting", low, hi, top, s) for s in seeds]
     lengths = pt_lengths(PT, P)  # {label: iterations}; keys carry the label, the same in a profile and its dry run
     at = lambda q, *key: key if q == "q100" else (*key, q)  # the full length's runs are the other chapters' own
+    randft = [(low, s) for s in seeds] + [(p, first) for p in P["priors"][1:]]  # every seed at the low prior
     return {
         "pretrain": pt(*PT["priors"], f"{low}/swapped"),
         "finetune": {**pt(*P["priors"]), **ft(grid(P))},
@@ -279,12 +280,13 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
         "length": {**{at(q, "pt", p): ("pretrain", n) for q, n in lengths.items() for p in P["length_priors"]},
                    **{at(q, "ft", c): ("finetune", P["ft_steps"]) for q in lengths for c in length_cells(P)},
                    **{at(q, "reft", c): ("reft", P["reft_steps"]) for q in lengths for c in length_cells(P) if c.lr == top}},
-        "appendix": {**pt(low, f"{low}/swapped"),
+        "appendix": {**pt(*P["priors"], f"{low}/swapped"),
                      **{("pt", f"{p}/jailbreak"): ("pretrain", P["jail_pt_steps"]) for p in P["jail_priors"]},
-                     **{("mix", c, f): ("mixed_ft", P["ft_steps"]) for c in (lo, hi) for f in P["mix_fractions"]},
+                     **{("mix", p, m, c, f): ("mixed_ft", P["ft_steps"]) for p in P["mix_priors"] for m in P["mix_lrs"]
+                        for c in (lo, hi) for f in P["mix_fractions"]},
                      **{("jail", p, lr): ("finetune", P["ft_steps"]) for p in P["jail_priors"] for lr in P["lrs"]},
-                     **{("randft", s): ("randft", P["ft_steps"]) for s in seeds},
-                     **{("randft_reft", s): ("reft", P["reft_steps"]) for s in seeds},
+                     **{("randft", p, s): ("randft", P["ft_steps"]) for p, s in randft},
+                     **{("randft_reft", p, s): ("reft", P["reft_steps"]) for p, s in randft},
                      **ft(ordinary), **reft(ordinary), **base("counting", seeds)},
     }
 

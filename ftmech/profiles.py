@@ -39,8 +39,10 @@ def _pcfg(**kw) -> dict:
     paper_roles: {the paper's rate name: this profile's rate that plays its role}, by learning rate x fine-tuning
     iterations within half a decade of the paper's (see `lr_roles`; the ledger reads version-6 claims there).
     reft_small_lr: the smaller reverse fine-tuning rate of Fig. 9 (ten times below reft_lr, as the paper's η_S is
-    below its η_M); reft_c_trs: the C_Tr of the reverse fine-tuned parents (Fig. 76; every seed at the highest)."""
+    below its η_M); reft_c_trs: the C_Tr of the reverse fine-tuned parents (Fig. 76; every seed at the highest).
+    mix_priors x mix_lrs x mix_fractions x (lowest, highest C_Tr), first seed: the mixing runs of App. E.1."""
     base = dict(priors=("low", "medium", "high"), index_c_trs=(0.0, 1.0), mix_fractions=(0.5, 0.1, 0.001),
+                mix_priors=("low", "high"), mix_lrs=("eta_M",),  # App. E.1: Figs. 18-19 (low), 20-21 (high)
                 jail_priors=("low", "high"), jail_pt_steps=1_500, reft_from="eta_M", reft_lr="eta_S", reft_small_lr="eta_VS",
                 reft_c_trs=(0.0, 1.0), extra_lrs={}, pt_fractions=(0.05, 0.25, 1.0),
                 length_priors=("low", "high"), length_c_trs=(0.0, 1.0), warmup=0.2, weight_decay=0.1,
@@ -95,7 +97,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       extra_lrs={"eta_L": 1e-3, "eta_VS": 1e-6}, paper_roles={"eta_L": "eta_L", "eta_M": "eta_M", "eta_S": "eta_S"},  # names: every claim measured
                       length_priors=("low",), length_c_trs=(1.0,),  # what the claims read
                       ft_steps=10, ft_eval_every=2, reft_steps=10, batch_size=16, eval_size=64, processes=1,
-                      prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60),
+                      prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60,
+                      mix_priors=("low",)),
         "tracr": _tracr(counter_len=8, maxid_len=7, maxid_letters=10, c_trs=(0.0, 1.0), seeds=(0,), map_seeds=(0,), steps=30,
                         reft_steps=30, scr_ft_steps=30, budget_steps=60,  # reFT: the pairs the claims read
                         reft_pairs=(("eta_M", "eta_M"), ("eta_M", "eta_S"), ("eta_M", "eta_VS"), ("eta_L", "eta_VS")),
@@ -144,6 +147,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       ft_steps=10_000, ft_eval_every=250, reft_steps=10_000, batch_size=96, eval_size=2_000,
                       processes=1, prune_k=100, probe_steps=4_000, probe_train=20_000, probe_test=2_000,
                       index_c_trs=(0.0, 0.5, 0.8, 1.0), jail_priors=("low", "medium", "high"), jail_pt_steps=200_000,
+                      mix_lrs=("eta_M", "eta_S"),  # Figs. 18-21: both rates
                       pt_fractions=(0.05, 0.25, 0.5, 1.0)),
         "tracr": _tracr(counter_len=46, c_trs=(0.0, 0.2, 0.5, 0.6, 0.8, 0.9, 1.0), seeds=(0, 1, 2), steps=10_000,
                         reft_steps=10_000, scr_ft_steps=10_000, budget_steps=20_000,
@@ -223,7 +227,7 @@ GRID_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({k: frozenset(v) for 
     "pretrain": {"families", "priors", "lr", "warmup", "weight_decay", "grad_clip", "seed"},
     "finetune": {"task", "operand", "pt_operand", "c_tr", "lr", "warmup", "weight_decay", "grad_clip", "seed"},
     "reft": {"lr", "warmup", "weight_decay", "grad_clip", "seed"},
-    "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeds", "lrs", "extra_lrs", "pt_fractions", "length_priors", "length_c_trs", "reft_from", "reft_lr", "reft_small_lr", "reft_c_trs", "paper_roles", "index_c_trs", "mix_fractions",
+    "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeds", "lrs", "extra_lrs", "pt_fractions", "length_priors", "length_c_trs", "reft_from", "reft_lr", "reft_small_lr", "reft_c_trs", "paper_roles", "mix_priors", "mix_lrs", "index_c_trs", "mix_fractions",
              "jail_priors", "prune_k", "warmup", "weight_decay", "grad_clip"},
     "tracr": {"c_trs", "seeds", "lrs", "reft_pairs", "scr_ft_lrs", "reft_c_trs", "prune_k", "offset", "coldness",
               "exactness", "noise_std", "noise_stds", "map_scales", "map_cells", "map_seeds", "variant_ft_smaller", "variant_offset",

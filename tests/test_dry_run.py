@@ -22,7 +22,7 @@ PAPER_SIDE = {
     "finetune": {"task", "operand", "pt_operand", "c_tr", "lr"},
     "reft": {"lr"},
     "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeds", "lrs", "reft_from", "reft_lr", "reft_small_lr", "reft_c_trs",
-             "paper_roles", "index_c_trs", "mix_fractions", "jail_priors", "prune_k"},
+             "paper_roles", "index_c_trs", "mix_fractions", "mix_priors", "mix_lrs", "jail_priors", "prune_k"},
     "tracr": {"c_trs", "seeds", "lrs", "reft_pairs", "scr_ft_lrs", "reft_c_trs", "prune_k", "noise_std", "noise_stds"},
     "stories": {"lrs", "pt_lr", "reft_lr", "protocols", "tie_embeddings", "windows", "heldout"},
 }
