@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_pcfg.ipynb #c003
 from __future__ import annotations
-import json
+import functools, json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -221,6 +221,7 @@ def probe_job(store_root: str, run_id: str, train: Mapping[str, Mapping], test: 
 # %% ../nbs/09_pcfg.ipynb #c013c
 _ANALYSIS_MODULES = ("pcfg", "prune", "probe", "train", "model", "tasks", "grammar")  # the code a job's result depends on
 
+@functools.lru_cache(maxsize=None)  # once per process: the modules do not change under a running kernel
 def _code_version() -> str:
     "A hash of the modules analysis jobs run: editing any of them invalidates every kept result."
     import hashlib, importlib
