@@ -12,14 +12,15 @@ from types import MappingProxyType
 from typing import Any
 
 from .profiles import PROFILES, dry_run_profile, profile_params
-from .utils import ArgumentParser, UserError, cli, parse_value, run_cli
+from .utils import (EXECUTOR_ENV, RAY_ADDRESS_ENV, ArgumentParser, UserError, cli, executor_of, parse_value, ray_started,
+                          run_cli)
 
 # %% auto #0
 __all__ = ['READING_TAGS', 'DRY_RUN_ENV', 'RECORDED_BY', 'GPU_ASSUMPTIONS', 'Chapter', 'chapters', 'toc_files', 'BookFailed',
            'NotebookFailed', 'run_chapter', 'is_progress', 'reading_tag', 'tag_for_reading', 'build_html', 'paper_refs',
            'figure_sections', 'environment', 'declared_parameters', 'dry_run_chapters', 'dry_run_parameters',
            'recorded_by', 'unmeasured_claims', 'run_chapters', 'chapter_runs', 'new_runs', 'book_estimate',
-           'format_estimate', 'check_parameters', 'main']
+           'format_estimate', 'cluster_estimate', 'check_parameters', 'main']
 
 # %% ../nbs/90_book.ipynb #c005
 @dataclass(frozen=True)
@@ -390,6 +391,18 @@ def format_estimate(rows: Sequence[Mapping[str, Any]], assumptions: Mapping[str,
     lines.append("  assumed: " + ", ".join(f"{k} = {v:g}" for k, v in assumptions.items()))
     return "\n".join(lines)
 
+# %% ../nbs/90_book.ipynb #d005n
+def cluster_estimate(rows: Sequence[Mapping[str, Any]], gpus: int) -> float:
+    "Estimated hours of the book on `gpus` GPUs: per chapter the larger of its GPU time / gpus and its longest run, summed."
+    if not isinstance(gpus, int) or gpus < 1:
+        raise ValueError(f"gpus must be a positive integer, got {gpus!r}")
+    per: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        per.setdefault(r["chapter"], []).append(r)
+    return sum(max(sum(r["seconds"] for r in rs) / gpus, max(r["seconds"] / r["runs"] for r in rs))
+               for rs in per.values()) / 3600
+
+
 # %% ../nbs/90_book.ipynb #c011b
 _BOOK_STRINGS = ("store_dir", "results_dir")  # folders: the book's own parameters, passed to every experiment chapter
 
@@ -457,6 +470,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true",
                     help="execute the experiment chapters on PROFILE-dry (the profile's grid at smoke sizes, on the CPU) "
                          "into results/PROFILE-dry/ and the store runs/PROFILE-dry/; no HTML; fails if a claim is not measured")
+    ap.add_argument("--executor", default=None, help="where the chapters train their grids: local | processes | ray "
+                    "(default: processes when the profile asks for more than one, else local); ray needs the ray extra")
+    ap.add_argument("--ray-address", default=None, help="with --executor ray: the Ray cluster to join (auto, or "
+                    "ray://HEAD:10001); default: a local Ray instance with this machine's cores, started for the book")
     args = ap.parse_args(argv)
     try:
         import papermill  # noqa: F401  (the book pipeline's own extra)
@@ -488,6 +505,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error(f"--timeout must be at least 1 second, got {args.timeout}")
     overrides = {k: parse_value(v) for k, v in args.param}
     check_parameters(todo, profile, overrides)
+    if args.executor is not None:
+        executor_of(args.executor)  # a UserError-style ValueError names the allowed executors
+    if args.ray_address and args.executor != "ray":
+        ap.error(f"--ray-address {args.ray_address} needs --executor ray, got --executor {args.executor}")
+    run_env = dict(DRY_RUN_ENV if args.dry_run else {})
+    if args.executor:
+        run_env[EXECUTOR_ENV] = args.executor
+    if args.executor == "ray":  # the chapters' kernels join one Ray instance: the cluster, or a local one started here
+        ray = ray_started(args.ray_address)
+        run_env[RAY_ADDRESS_ENV] = args.ray_address or ray.get_runtime_context().gcs_address
+        print(f"Ray: {ray.cluster_resources()} at {run_env[RAY_ADDRESS_ENV]}", flush=True)
     print(f"profile {profile}: {PROFILES[profile].description}", flush=True)
     results = root / str(overrides.get("results_dir", "results"))  # chapters run in root: relative to it
     if args.dry_run:
@@ -507,7 +535,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         declared = declared_parameters(ch.source)  # a chapter gets only what it declares (no papermill warnings)
         return dict(base, **{k: v for k, v in overrides.items() if k in declared})
     t_start = time.perf_counter()
-    with environment(DRY_RUN_ENV if args.dry_run else {}):
+    with environment(run_env):
         for ch, secs in run_chapters(todo, parameters_of, root, args.timeout, args.jobs):  # NotebookFailed: exit 1
             print(f"  executed {ch.source} -> {ch.output} ({secs:.1f} s)", flush=True)
     if args.dry_run:

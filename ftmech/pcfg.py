@@ -18,7 +18,7 @@ from .ledger import binomial_se, measurement
 from .plots import iterations_to
 from .store import Run, Store
 from .tasks import JAILBREAK_TOKENS, DataConfig
-from .utils import atomic_write_text, map_in_processes, markdown_table
+from .utils import atomic_write_text, map_jobs, markdown_table
 from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_config_of, pretrain_config, pretrain_setup, reft_config,
                     scratch_config, scr_ft_config, swap_prior, train_config)
 
@@ -246,13 +246,13 @@ def _job_key(fn, args: Sequence) -> str:
     return f"{fn.__name__}-{hashlib.sha256(text.encode()).hexdigest()[:20]}"
 
 def analysed(store: Store, fn, jobs: Sequence[tuple], processes: int = 1) -> list:
-    """[fn(str(store.root), *job) for job in jobs] like `map_in_processes`, each result kept as JSON in the store
+    """[fn(str(store.root), *job) for job in jobs] on the executor of `ftmech.utils.map_jobs`, each result kept as JSON in the store
     (`analyses/<fn>-<key>.json`, keyed by the job's arguments and the analysis code): a job computed before, by any
     chapter or build, is read instead of computed again. Results must be JSON values (tuples come back as lists)."""
     folder = Path(store.root) / "analyses"
     paths = [folder / f"{_job_key(fn, job)}.json" for job in jobs]
     todo = [i for i, p in enumerate(paths) if not p.exists()]
-    fresh = map_in_processes(fn, [(str(store.root), *jobs[i]) for i in todo], processes)
+    fresh = map_jobs(fn, [(str(store.root), *jobs[i]) for i in todo], processes, desc="analyses")
     for i, result in zip(todo, fresh):
         atomic_write_text(paths[i], json.dumps(result))
     return [json.loads(p.read_text()) for p in paths]

@@ -297,7 +297,14 @@ class Run:
             optimizer_from_files(optimizer, _read_tensors(ckpt / "optimizer.safetensors"), _read_json(ckpt / "optimizer.json"))
         except (KeyError, ValueError) as e:
             raise StoreError(f"{ckpt / 'optimizer.json'} does not fit the optimizer: {e}") from None
+        with open(self.path / "events.jsonl", "a") as f:  # the run's history of resumes (one short line each)
+            f.write(canonical({"event": "resumed", "step": state["step"], "pid": os.getpid()}) + "\n")
         return state["step"], _read_jsonl(ckpt / "metrics.jsonl"), _read_json(ckpt / "extra.json")
+
+    def events(self) -> list[dict]:
+        "What happened to the run besides training (today: every resume from a checkpoint, with its step)."
+        path = self.path / "events.jsonl"
+        return [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.exists() else []
 
     def finish(self, model: torch.nn.Module, metrics: Sequence[Mapping], step: int) -> None:
         "Write the final weights and metrics with their sizes and SHA-256, mark the run complete, drop checkpoints."

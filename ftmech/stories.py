@@ -534,10 +534,10 @@ def _story_job(root: str, config: dict, parent: str | None, device: str | None) 
 
 def train_story_runs(store, items: Sequence[tuple[dict, str | None]], processes: int = 1,
                      device: str | None = None) -> list:
-    "Train every (config, parent id) on `device`, in `processes` single-threaded processes when > 1; returns the runs."
-    from ftmech.utils import map_in_processes
-    map_in_processes(_story_job, [(str(store.root), c, par, device) for c, par in items
-                                  if not store.run(c, par).complete], processes)
+    "Train every (config, parent id) on `device`, on the executor of `ftmech.utils.executor_of` (`processes` when > 1); returns the runs."
+    from ftmech.utils import map_jobs
+    map_jobs(_story_job, [(str(store.root), c, par, device) for c, par in items if not store.run(c, par).complete],
+             processes, desc="runs", gpus_per_job=1.0 if str(device).startswith("cuda") else 0.0)
     return [store.run(c, par) for c, par in items]
 
 def _grid(steps: int, points: Sequence[int]) -> list[int]:

@@ -379,11 +379,12 @@ def _train_job(root: str, config: dict, parent: str | None, device: str | None) 
 
 def train_all(store: Store, items: Sequence[tuple[dict, str | None]], processes: int = 1,
               device: str | None = None) -> list[Run]:
-    "Train every (config, parent id) — in `processes` single-threaded processes when > 1 — and return the runs."
-    from ftmech.utils import map_in_processes, torch_threads
+    "Train every (config, parent id) on the executor of `ftmech.utils.executor_of` (`processes` when > 1) and return the runs."
+    from ftmech.utils import map_jobs, torch_threads
     todo = [(str(store.root), c, par, device) for c, par in items if not store.run(c, par).complete]
     with torch_threads(1):  # compiled models are tiny: in-process, one thread was 15x faster than two (smoke)
-        map_in_processes(_train_job, todo, processes)
+        map_jobs(_train_job, todo, processes, progress=len(todo) > 1, desc="runs",
+                 gpus_per_job=0.25 if str(device).startswith("cuda") else 0.0)  # tiny models: four share a GPU
     return [store.run(c, par) for c, par in items]
 
 def ft_items(

@@ -21,7 +21,7 @@ from .profiles import PROFILES, profile_params
 from .store import Run, Store, StoreError, canonical
 from .tasks import (LETTERS, DataConfig, MixedDataset, TaskDataset, heldout_arrays, reprompt,
                           to_batch)
-from .utils import ArgumentParser, UserError, cli, map_in_processes, parse_value, run_cli
+from .utils import ArgumentParser, UserError, cli, executor_of, map_jobs, parse_value, run_cli
 
 # %% auto #0
 __all__ = ['data_spec', 'dataset_from_spec', 'eval_spec', 'build_eval_sets', 'answer_logits', 'loss_fn', 'accuracy',
@@ -218,9 +218,11 @@ def _train_locked_group(store: Store, runs: Sequence[Run], device, progress: boo
 
 def execute_many(store: Store, items: Sequence[tuple[Mapping[str, Any], Run | str | None]], device=None,
                  progress: bool = True, stop_after: int | None = None, ensemble: bool | str = "auto",
-                 workers: int | None = None, processes: int = 1) -> list[Run]:
+                 workers: int | None = None, processes: int = 1, executor: str | None = None) -> list[Run]:
     """Runs for (config, parent) pairs: complete ones are loaded, the others trained (grouped into ensembles).
-    `processes` > 1 (CPU only) trains the groups in that many single-threaded processes at once."""
+    `executor` (see `ftmech.utils.executor_of`): 'local' trains the groups one after another here; 'processes'
+    (`processes` > 1, CPU only) in that many single-threaded processes at once; 'ray' as Ray tasks (a GPU each on
+    CUDA, else a CPU), retried if their worker dies and resumed from the last checkpoint."""
     device = resolve_device(device)
     if ensemble == "auto":
         ensemble = device.type == "cuda"
@@ -228,33 +230,39 @@ def execute_many(store: Store, items: Sequence[tuple[Mapping[str, Any], Run | st
         workers = min(4, (os.cpu_count() or 1) - 1) if device.type == "cuda" else 0
     if not isinstance(processes, int) or processes < 1:
         raise ValueError(f"processes must be a positive integer, got {processes!r}")
-    if processes > 1 and device.type != "cpu":
-        raise ValueError(f"processes > 1 trains on CPU cores; on {device.type} use ensembles (processes=1)")
+    name = executor_of(executor, processes)
+    if name == "processes" and processes > 1 and device.type != "cpu":
+        raise ValueError(f"processes > 1 trains on CPU cores; on {device.type} use ensembles (processes=1) or executor='ray'")
     groups = _groups(store, items, ensemble)
-    if processes == 1 or len(groups) < 2:
+    if name == "local" or (name == "processes" and (processes == 1 or len(groups) < 2)):
         for group in groups:
             _train_group(store, group, device, progress, stop_after, workers)
     else:
-        _train_in_processes(store, groups, processes, progress, stop_after)
+        _train_elsewhere(store, groups, name, processes, device, progress, stop_after, workers)
     return [store.run(c, p) for c, p in items]
 
-def _train_group_by_ids(root: str, items: Sequence[tuple[dict, str | None]], stop_after: int | None) -> None:
-    "Worker-process entry: train one group, given as (config, parent id) pairs, with a single thread."
-    torch.set_num_threads(1)
+def _train_group_by_ids(root: str, items: Sequence[tuple[dict, str | None]], stop_after: int | None,
+                        device: str = "cpu", workers: int = 0) -> None:
+    "Worker entry (a spawned process or a Ray task): train one group, given as (config, parent id) pairs; one thread on CPU."
+    if device == "cpu":
+        torch.set_num_threads(1)
     store = Store(root)
-    _train_group(store, [store.run(c, p) for c, p in items], torch.device("cpu"), False, stop_after, 0)
+    _train_group(store, [store.run(c, p) for c, p in items], torch.device(device), False, stop_after, workers)
 
-def _train_in_processes(store: Store, groups: Sequence[Sequence[Run]], processes: int, progress: bool,
-                        stop_after: int | None) -> None:
-    "Train independent groups concurrently in `processes` spawned processes (each group's parent must be complete)."
-    from ftmech.train import _train_group_by_ids as target  # by module path, so spawned processes can import it
+def _train_elsewhere(store: Store, groups: Sequence[Sequence[Run]], executor: str, processes: int, device,
+                     progress: bool, stop_after: int | None, workers: int) -> None:
+    "Train independent groups concurrently on `executor` ('processes' or 'ray'); each group's parent must be complete."
+    from ftmech.train import _train_group_by_ids as target  # by module path, so other processes can import it
     for g in groups:
         for r in g:
             if r.parent is not None and not store.get(r.parent).complete:
-                raise ValueError(f"run {r.id}: its parent {r.parent} is not complete; with processes > 1 every "
-                                 f"parent must be trained first (train the parents in an earlier call)")
-    jobs = [(str(store.root), [(r.config, r.parent) for r in g], stop_after) for g in groups]
-    map_in_processes(target, jobs, processes, progress, desc="groups")  # re-raises a worker's error
+                raise ValueError(f"run {r.id}: its parent {r.parent} is not complete; when groups train in parallel "
+                                 f"every parent must be trained first (train the parents in an earlier call)")
+    on = device.type if executor == "ray" else "cpu"
+    jobs = [(str(store.root), [(r.config, r.parent) for r in g], stop_after, on, workers if on == "cuda" else 0)
+            for g in groups]
+    map_jobs(target, jobs, processes, executor, progress, desc="groups",  # re-raises a worker's error
+             gpus_per_job=1.0 if on == "cuda" else 0.0)
 
 def _groups(store: Store, items, ensemble: bool) -> list[list[Run]]:
     "The incomplete runs of `items`, grouped as execute_many will train them."

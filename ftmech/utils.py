@@ -9,9 +9,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['EXIT_FAILED', 'EXIT_BAD_INPUT', 'EXIT_INTERRUPTED', 'atomic_write_bytes', 'atomic_write_text', 'write_jsonl',
-           'raises', 'markdown_table', 'parse_value', 'UserError', 'ArgumentParser', 'in_notebook', 'cli', 'run_cli',
-           'torch_threads', 'map_in_processes']
+__all__ = ['EXIT_FAILED', 'EXIT_BAD_INPUT', 'EXIT_INTERRUPTED', 'EXECUTORS', 'EXECUTOR_ENV', 'RAY_ADDRESS_ENV',
+           'atomic_write_bytes', 'atomic_write_text', 'write_jsonl', 'raises', 'markdown_table', 'parse_value',
+           'UserError', 'ArgumentParser', 'in_notebook', 'cli', 'run_cli', 'torch_threads', 'map_in_processes',
+           'executor_of', 'import_ray', 'ray_started', 'map_jobs']
 
 # %% ../nbs/99_utils.ipynb #c004
 _UMASK = os.umask(0o022); os.umask(_UMASK)  # read the process umask (os has no getter)
@@ -177,3 +178,67 @@ def map_in_processes(fn, jobs: Sequence[tuple], processes: int = 1, progress: bo
             _POOLS.pop(processes).shutdown(wait=False, cancel_futures=True)
         raise
     return [f.result() for f in futures]
+
+# %% ../nbs/99_utils.ipynb #c025
+EXECUTORS = ("local", "processes", "ray")
+EXECUTOR_ENV, RAY_ADDRESS_ENV = "FTMECH_EXECUTOR", "FTMECH_RAY_ADDRESS"  # set by `python -m ftmech.book --executor/--ray-address`
+
+def executor_of(executor: str | None = None, processes: int = 1) -> str:
+    "`executor`, else $FTMECH_EXECUTOR, else 'processes' when `processes` > 1, else 'local' (one of EXECUTORS)."
+    name = executor or os.environ.get(EXECUTOR_ENV) or ("processes" if processes > 1 else "local")
+    if name not in EXECUTORS:
+        raise ValueError(f"unknown executor {name!r}; allowed are {list(EXECUTORS)}")
+    return name
+
+def import_ray():
+    "The `ray` module, or a UserError naming the extra that installs it."
+    try:
+        import ray
+    except ImportError:
+        raise UserError("executor 'ray' needs Ray, which is not installed: pip install 'ftmech[ray]'") from None
+    return ray
+
+def ray_started(address: str | None = None):
+    """Ray, connected (once per process): to `address`, else $FTMECH_RAY_ADDRESS ('auto' joins the cluster this machine
+    belongs to), else a local instance started with this machine's cores."""
+    ray = import_ray()
+    if not ray.is_initialized():
+        ray.init(address=address or os.environ.get(RAY_ADDRESS_ENV) or None, include_dashboard=False,
+                 log_to_driver=False, logging_level="ERROR")
+    return ray
+
+def _ray_map(fn, jobs: Sequence[tuple], progress: bool, desc: str, gpus_per_job: float, retries: int) -> list:
+    "[fn(*job) for job in jobs] as Ray tasks, results in job order; the first task error is raised."
+    from tqdm.auto import tqdm
+    ray = ray_started()
+    task = ray.remote(fn).options(num_cpus=0 if gpus_per_job else 1, num_gpus=gpus_per_job, max_retries=retries)
+    refs = [task.remote(*job) for job in jobs]
+    pending = list(refs)
+    with tqdm(total=len(refs), disable=not progress, mininterval=2.0, desc=f"{len(jobs)} {desc} on Ray") as bar:
+        try:
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                ray.get(done)  # raises a task's error as soon as it arrives
+                bar.update(len(done))
+        except BaseException:
+            for ref in pending:
+                ray.cancel(ref)
+            raise
+    return ray.get(refs)
+
+def map_jobs(
+    fn,  # a module-level function (workers import it by its module path)
+    jobs: Sequence[tuple],  # the arguments of each call
+    processes: int = 1,  # processes of the 'processes' executor
+    executor: str | None = None,  # 'local' | 'processes' | 'ray'; None: see `executor_of`
+    progress: bool = False,  # a progress bar over finished jobs
+    desc: str = "jobs",  # what the bar counts
+    gpus_per_job: float = 0.0,  # Ray: GPUs each job asks for (0: one CPU)
+    retries: int = 3,  # Ray: how often a job whose worker died is run again
+) -> list:
+    "[fn(*job) for job in jobs] on the chosen executor, results in job order."
+    name = executor_of(executor, processes)
+    if name == "ray":
+        return _ray_map(fn, jobs, progress, desc, gpus_per_job, retries) if jobs else []
+    return map_in_processes(fn, jobs, processes if name == "processes" else 1, progress, desc)
+
