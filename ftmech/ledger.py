@@ -15,14 +15,15 @@ from .utils import atomic_write_text
 
 # %% auto #0
 __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'V3_COMMIT', 'V3_NOISE_COMMIT', 'V4_COMMIT',
-           'V5_COMMIT', 'V5_LENGTH_COMMIT', 'V6_COMMIT', 'ROLE_RULE', 'ROLE_NAMES', 'V6_APPENDIX_COMMIT', 'CLAIMS_V1',
-           'REVISIONS', 'ADDED', 'ROLE_REVISIONS', 'CLAIMS', 'PROFILE_ORDER', 'measurement', 'with_levels', 'record',
-           'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least',
-           'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'all_of', 'any_of', 'given', 'minus',
-           'scaled', 'mean_of', 'best_of', 'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims',
-           'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions', 'revival_claims',
-           'appendix_probe_claims', 'tracr_revisions', 'stories_revisions', 'current_claims', 'as_loaded', 'judge_all',
-           'write_ledger', 'profile_ledgers', 'summary_rows']
+           'V5_COMMIT', 'V5_LENGTH_COMMIT', 'V6_COMMIT', 'ROLE_RULE', 'ROLE_NAMES', 'V6_APPENDIX_COMMIT',
+           'V6_APPENDIX_LITERAL_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'ADDED', 'ROLE_REVISIONS', 'CLAIMS', 'PROFILE_ORDER',
+           'measurement', 'with_levels', 'record', 'load_measurements', 'Claim', 'introduced_by', 'Value',
+           'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds', 'faster',
+           'reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of', 'at_profile_rates', 'judge',
+           'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions', 'v3_revisions', 'v4_revisions',
+           'added_claims', 'role_revisions', 'revival_claims', 'appendix_probe_claims', 'tracr_revisions',
+           'stories_revisions', 'current_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
+           'summary_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -866,7 +867,8 @@ def revival_claims() -> list[Claim]:
                                         "a pretrained capability that fine-tuning removed")),
     ]
 
-V6_APPENDIX_COMMIT = "e1f0579"  # the commit that introduced the appendix probing claims of version 6
+V6_APPENDIX_COMMIT = "e1f0579"  # the commit that introduced the appendix probing claims of version 6 (as one template)
+V6_APPENDIX_LITERAL_COMMIT = ""  # the commit that wrote the same two criteria out literally (set in the commit after it)
 
 def appendix_probe_claims() -> list[Claim]:
     "Claims added in version 6 on probing the appendix models: jailbreak (Fig. 25) and randFT (Fig. 30)."
@@ -874,15 +876,14 @@ def appendix_probe_claims() -> list[Claim]:
     survives = lambda acc_pt, acc_pt0, probe_ft, probe_pt: given(
         at_most(acc_pt, acc_pt.chance + (acc_pt0.value - acc_pt.chance) / 2),
         all_of(exceeds(probe_ft, probe_pt, -0.1), exceeds(probe_ft, acc_pt, 0.2)), _LOSS)
-    rule = ("premise: fine-tuning removed at least half of the pretrained model's above-chance {acc} (acc <= chance + "
-            "(pretrained acc - chance) / 2, 2 SE); then the best block's count(a) probe accuracy on T_NJ prompts is above "
-            "the pretrained model's - 0.1 and above {acc} + 0.2 (2 SE each)")
     return [
         new("appendix-jailbreak-probe-count-a-survives",
             "In a jailbreak model fine-tuned to count b through the ordinary task token (low prior, C_Tr = 1, η_S), "
             "count(a) stays linearly decodable from the residual stream of ordinary-token prompts.",
             "App. E.2; Fig. 25",
-            rule.format(acc="Acc. O_PT(T_NJ, C_Te=0)"),
+            "premise: fine-tuning removed at least half of the pretrained model's above-chance Acc. O_PT(T_NJ, C_Te=0) "
+            "(acc <= chance + (pretrained acc - chance) / 2, 2 SE); then the best block's count(a) probe accuracy on T_NJ "
+            "prompts is above the pretrained model's - 0.1 and above Acc. O_PT(T_NJ, C_Te=0) + 0.2 (2 SE each)",
             {"acc_pt": "jailbreak/low/c1/{eta_S}/acc_pt_nj", "acc_pt0": "jailbreak_ft0/low/c1/{eta_S}/acc_pt_nj",
              "probe_ft": "probe/appendix/jailbreak/low/c1/{eta_S}/count_a", "probe_pt": "probe/appendix/jailbreak/low/pretrained/count_a"},
             survives, at_roles=True),
@@ -890,7 +891,9 @@ def appendix_probe_claims() -> list[Claim]:
             "After randFT (fine-tuning that answers count-a prompts with count(b)), count(a) stays linearly decodable "
             "with a strongly relevant capability (high prior; the paper's exception is η_M with the low prior).",
             "App. E.4; Fig. 30",
-            rule.format(acc="Acc. O_PT (natural windows)"),
+            "premise: fine-tuning removed at least half of the pretrained model's above-chance Acc. O_PT (natural windows) "
+            "(acc <= chance + (pretrained acc - chance) / 2, 2 SE); then the best block's count(a) probe accuracy on T_NJ "
+            "prompts is above the pretrained model's - 0.1 and above Acc. O_PT (natural windows) + 0.2 (2 SE each)",
             {"acc_pt": "randft/counting/high/acc_pt", "acc_pt0": "randft0/counting/high/acc_pt",
              "probe_ft": "probe/appendix/randft/high/count_a", "probe_pt": "probe/appendix/pretrained/high/count_a"},
             survives),
