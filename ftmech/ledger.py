@@ -868,11 +868,11 @@ def revival_claims() -> list[Claim]:
     ]
 
 V6_APPENDIX_COMMIT = "e1f0579"  # the commit that introduced the appendix probing claims of version 6 (as one template)
-V6_APPENDIX_LITERAL_COMMIT = ""  # the commit that wrote the same two criteria out literally (set in the commit after it)
+V6_APPENDIX_LITERAL_COMMIT = "045fb33"  # the commit that wrote the same two criteria out literally
 
 def appendix_probe_claims() -> list[Claim]:
     "Claims added in version 6 on probing the appendix models: jailbreak (Fig. 25) and randFT (Fig. 30)."
-    new = lambda *a, **kw: Claim(*a, version=6, introduced=V6_APPENDIX_COMMIT, **kw)
+    new = lambda *a, **kw: Claim(*a, version=6, introduced=V6_APPENDIX_LITERAL_COMMIT, **kw)
     survives = lambda acc_pt, acc_pt0, probe_ft, probe_pt: given(
         at_most(acc_pt, acc_pt.chance + (acc_pt0.value - acc_pt.chance) / 2),
         all_of(exceeds(probe_ft, probe_pt, -0.1), exceeds(probe_ft, acc_pt, 0.2)), _LOSS)
