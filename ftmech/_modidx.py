@@ -310,6 +310,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'ftmech.pcfg.prune_fresh_job': ('pcfg.html#prune_fresh_job', 'ftmech/pcfg.py'),
                              'ftmech.pcfg.prune_job': ('pcfg.html#prune_job', 'ftmech/pcfg.py'),
                              'ftmech.pcfg.pt_lengths': ('pcfg.html#pt_lengths', 'ftmech/pcfg.py'),
+                             'ftmech.pcfg.randft_keys': ('pcfg.html#randft_keys', 'ftmech/pcfg.py'),
                              'ftmech.pcfg.reft_cells': ('pcfg.html#reft_cells', 'ftmech/pcfg.py'),
                              'ftmech.pcfg.reft_train': ('pcfg.html#reft_train', 'ftmech/pcfg.py'),
                              'ftmech.pcfg.revived': ('pcfg.html#revived', 'ftmech/pcfg.py'),

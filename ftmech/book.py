@@ -251,7 +251,8 @@ GPU_ASSUMPTIONS: Mapping[str, float] = MappingProxyType({
 
 def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     "The PCFG chapters' training runs: {chapter: {key: (protocol, iterations)}}, as the chapters build them."
-    from ftmech.pcfg import Cell, grid, length_cells, pretrain_at_length, probe_cells, prune_cells, pt_lengths, reft_cells
+    from ftmech.pcfg import (Cell, grid, length_cells, pretrain_at_length, probe_cells, prune_cells, pt_lengths, randft_keys,
+                             reft_cells)
     from ftmech.profiles import profile_params
     PT, P = profile_params("pretrain", profile), profile_params("pcfg", profile)
     low, first, seeds, top = P["priors"][0], P["seeds"][0], P["seeds"], P["reft_from"]
@@ -267,7 +268,6 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     ordinary = [Cell("counting", low, hi, top, s) for s in seeds]
     lengths = pt_lengths(PT, P)  # {label: iterations}; keys carry the label, the same in a profile and its dry run
     at = lambda q, *key: key if q == "q100" else (*key, q)  # the full length's runs are the other chapters' own
-    randft = [(low, s) for s in seeds] + [(p, first) for p in P["priors"][1:]]  # every seed at the low prior
     return {
         "pretrain": pt(*PT["priors"], f"{low}/swapped"),
         "finetune": {**pt(*P["priors"]), **ft(grid(P))},
@@ -286,8 +286,8 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
                      **{("mix", p, m, c, f): ("mixed_ft", P["ft_steps"]) for p in P["mix_priors"] for m in P["mix_lrs"]
                         for c in (lo, hi) for f in P["mix_fractions"]},
                      **{("jail", p, lr): ("finetune", P["ft_steps"]) for p in P["jail_priors"] for lr in P["lrs"]},
-                     **{("randft", p, s): ("randft", P["ft_steps"]) for p, s in randft},
-                     **{("randft_reft", p, s): ("reft", P["reft_steps"]) for p, s in randft},
+                     **{("randft", p, s): ("randft", P["ft_steps"]) for p, s in randft_keys(P)},
+                     **{("randft_reft", p, s): ("reft", P["reft_steps"]) for p, s in randft_keys(P)},
                      **ft(ordinary), **reft(ordinary), **base("counting", seeds)},
     }
 

@@ -25,9 +25,9 @@ from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_c
 # %% auto #0
 __all__ = ['INHIBITOR_LR', 'FT_METRICS', 'Cell', 'lr_value', 'grid', 'inhibitor_cells', 'prune_cells', 'probe_cells',
            'pretrain_configs', 'pretrained', 'pt_lengths', 'pretrain_at_length', 'length_cells', 'ft_data', 'ft_train',
-           'ft_config', 'finetuned', 'reft_train', 'reft_cells', 'revived', 'baselines', 'prune_job', 'probe_data',
-           'probe_job', 'analysed', 'final', 'at_step', 'iters_to', 'by_seed', 'mean_spread', 'fmt', 'chance_level',
-           'eval_levels', 'acc_measurement', 'prune_fresh_job', 'behaviour_measurements', 'seed_curve',
+           'ft_config', 'finetuned', 'reft_train', 'reft_cells', 'randft_keys', 'revived', 'baselines', 'prune_job',
+           'probe_data', 'probe_job', 'analysed', 'final', 'at_step', 'iters_to', 'by_seed', 'mean_spread', 'fmt',
+           'chance_level', 'eval_levels', 'acc_measurement', 'prune_fresh_job', 'behaviour_measurements', 'seed_curve',
            'plot_seed_curves', 'runs_where', 'behaviour_figure', 'behaviour_values', 'behaviour_tables']
 
 # %% ../nbs/09_pcfg.ipynb #c006
@@ -166,6 +166,10 @@ def reft_cells(p: Mapping[str, Any]) -> list[Cell]:
     hi = max(p["reft_c_trs"])
     return [Cell("counting", prior, float(c), p["reft_from"], s) for prior in p["priors"] for c in p["reft_c_trs"]
             for s in (p["seeds"] if c == hi else p["seeds"][:1])]
+
+def randft_keys(p: Mapping[str, Any]) -> list[tuple[str, int]]:
+    "(prior, seed) of the appendix's randFT runs: every seed at the first (low) prior, the first seed at the others."
+    return [(p["priors"][0], s) for s in p["seeds"]] + [(prior, p["seeds"][0]) for prior in p["priors"][1:]]
 
 def revived(store: Store, ft_runs: Mapping[Any, Run], p: Mapping[str, Any], progress: bool = True,
             lr: str | None = None) -> dict[Any, Run]:
