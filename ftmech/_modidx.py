@@ -711,5 +711,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'ftmech.utils.raises': ('utils.html#raises', 'ftmech/utils.py'),
                               'ftmech.utils.ray_started': ('utils.html#ray_started', 'ftmech/utils.py'),
                               'ftmech.utils.run_cli': ('utils.html#run_cli', 'ftmech/utils.py'),
+                              'ftmech.utils.scratch_dir': ('utils.html#scratch_dir', 'ftmech/utils.py'),
                               'ftmech.utils.torch_threads': ('utils.html#torch_threads', 'ftmech/utils.py'),
                               'ftmech.utils.write_jsonl': ('utils.html#write_jsonl', 'ftmech/utils.py')}}}

@@ -4,15 +4,25 @@
 
 # %% ../nbs/99_utils.ipynb #c002
 from __future__ import annotations
-import argparse, ast, contextlib, functools, json, os, sys, tempfile
+import argparse, ast, atexit, contextlib, functools, json, os, shutil, sys, tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+
 # %% auto #0
-__all__ = ['EXIT_FAILED', 'EXIT_BAD_INPUT', 'EXIT_INTERRUPTED', 'EXECUTORS', 'EXECUTOR_ENV', 'RAY_ADDRESS_ENV',
+__all__ = ['EXIT_FAILED', 'EXIT_BAD_INPUT', 'EXIT_INTERRUPTED', 'EXECUTORS', 'EXECUTOR_ENV', 'RAY_ADDRESS_ENV', 'scratch_dir',
            'atomic_write_bytes', 'atomic_write_text', 'write_jsonl', 'raises', 'markdown_table', 'parse_value',
            'UserError', 'ArgumentParser', 'in_notebook', 'cli', 'run_cli', 'torch_threads', 'map_in_processes',
            'executor_of', 'import_ray', 'ray_started', 'map_jobs']
+
+# %% ../nbs/99_utils.ipynb #c002b
+def scratch_dir(prefix: str = "ftmech-", # start of the folder's name
+               ) -> Path:
+    "A new empty folder in the system's temporary folder, removed (with its contents) when this process exits."
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
 
 # %% ../nbs/99_utils.ipynb #c004
 _UMASK = os.umask(0o022); os.umask(_UMASK)  # read the process umask (os has no getter)
