@@ -695,6 +695,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'ftmech.utils.ArgumentParser.__init__': ('utils.html#argumentparser.__init__', 'ftmech/utils.py'),
                               'ftmech.utils.ArgumentParser.error': ('utils.html#argumentparser.error', 'ftmech/utils.py'),
                               'ftmech.utils.UserError': ('utils.html#usererror', 'ftmech/utils.py'),
+                              'ftmech.utils._exit_with_parent': ('utils.html#_exit_with_parent', 'ftmech/utils.py'),
                               'ftmech.utils._pool': ('utils.html#_pool', 'ftmech/utils.py'),
                               'ftmech.utils._ray_map': ('utils.html#_ray_map', 'ftmech/utils.py'),
                               'ftmech.utils._single_threaded': ('utils.html#_single_threaded', 'ftmech/utils.py'),

@@ -143,10 +143,19 @@ def run_cli(module_name: str, main) -> None:
 
 
 # %% ../nbs/99_utils.ipynb #c022
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    "Body of a worker's watchdog thread: end the worker, mid-job too, once `parent` has died (it is then re-parented)."
+    import time
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
+
 def _single_threaded() -> None:
-    "Worker initialiser: one torch thread per process; Ctrl-C (SIGINT) is the caller's to handle, not the workers'."
-    import signal, torch
+    """Worker initialiser: one torch thread per process; Ctrl-C (SIGINT) is the caller's to handle, not the workers';
+    a killed caller takes its workers with it (they would otherwise train on, orphaned, until their job ends)."""
+    import signal, threading, torch
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # kernels are interrupted as a process group at shutdown
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="ftmech-watchdog").start()
     torch.set_num_threads(1)
 
 @contextlib.contextmanager
@@ -188,6 +197,7 @@ def map_in_processes(fn, jobs: Sequence[tuple], processes: int = 1, progress: bo
             _POOLS.pop(processes).shutdown(wait=False, cancel_futures=True)
         raise
     return [f.result() for f in futures]
+
 
 # %% ../nbs/99_utils.ipynb #c025
 EXECUTORS = ("local", "processes", "ray")
