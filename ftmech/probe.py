@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from .model import Transformer
 
 # %% auto #0
-__all__ = ['layer_hooks', 'collect_features', 'probe_lr', 'train_probe', 'probe_layers']
+__all__ = ['layer_hooks', 'collect_features', 'probe_lr', 'train_probes', 'train_probe', 'probe_layers']
 
 # %% ../nbs/07_probe.ipynb #c006
 def layer_hooks(model: Transformer) -> dict[str, str]:
@@ -49,48 +49,80 @@ def probe_lr(step: int, steps: int, lr: float) -> float:
     "The paper's probe schedule: lr, divided by 10 at 50%, 75% and 87.5% of the steps."
     return lr * 0.1 ** sum(step >= f * steps for f in (0.5, 0.75, 0.875))
 
-def train_probe(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
-                n_classes: int, steps: int = 4000, lr: float = 1e-3, batch_size: int = 256,
-                generator: torch.Generator | None = None) -> tuple[float, nn.Linear]:
-    "Held-out accuracy of a linear probe features -> class, and the probe (inputs standardised)."
-    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
-        raise ValueError(f"features and targets differ in length: train {len(x_train)} vs {len(y_train)}, "
-                         f"test {len(x_test)} vs {len(y_test)}")
+def train_probes(x_train: torch.Tensor,  # features [probes, N, d]: one feature set per probe
+                 y_train: torch.Tensor,  # classes [N], the same for every probe
+                 x_test: torch.Tensor,  # held-out features [probes, M, d]
+                 y_test: torch.Tensor,  # classes [M]
+                 n_classes: int,  # the probes' outputs; every class must be below it
+                 steps: int = 4000,  # optimiser steps (the schedule of `probe_lr`)
+                 lr: float = 1e-3,  # AdamW learning rate before the schedule's divisions
+                 batch_size: int = 256,  # training samples per step, drawn with replacement
+                 generator: torch.Generator | None = None,  # initial weights and batches (default: seed 0)
+                 ) -> tuple[list[float], list[nn.Linear]]:
+    "Held-out accuracy of every probe (features -> class, inputs standardised per probe) and the probes, trained at once."
+    if x_train.dim() != 3 or x_test.dim() != 3 or len(x_train) != len(x_test):
+        raise ValueError(f"features must be [probes, samples, d] with as many probes for test as for train, got "
+                         f"train {tuple(x_train.shape)} and test {tuple(x_test.shape)}")
+    if x_train.shape[1] != len(y_train) or x_test.shape[1] != len(y_test):
+        raise ValueError(f"features and targets differ in length: train {x_train.shape[1]} vs {len(y_train)}, "
+                         f"test {x_test.shape[1]} vs {len(y_test)}")
     if int(max(y_train.max(), y_test.max())) >= n_classes:
         raise ValueError(f"targets go up to {int(max(y_train.max(), y_test.max()))} but n_classes is {n_classes}")
     g = generator or torch.Generator().manual_seed(0)
-    mean, std = x_train.mean(0), x_train.std(0) + 1e-6
+    n_probes, n, d = x_train.shape
+    mean, std = x_train.mean(1, keepdim=True), x_train.std(1, keepdim=True) + 1e-6  # [probes, 1, d]
     xs, xt = (x_train - mean) / std, (x_test - mean) / std
-    probe = nn.Linear(x_train.shape[1], n_classes)
-    with torch.no_grad():
-        probe.weight.normal_(0, 0.01, generator=g); probe.bias.zero_()
-    opt = torch.optim.AdamW(probe.parameters(), lr=lr)
+    w0 = torch.empty(n_classes, d).normal_(0, 0.01, generator=g)  # the draw one probe alone would make
+    weight = nn.Parameter(w0.expand(n_probes, -1, -1).clone())  # [probes, classes, d]
+    bias = nn.Parameter(torch.zeros(n_probes, n_classes))  # [probes, classes]
+    opt = torch.optim.AdamW([weight, bias], lr=lr)
     for step in range(steps):
         for group in opt.param_groups:
             group["lr"] = probe_lr(step, steps, lr)
-        idx = torch.randint(0, len(xs), (min(batch_size, len(xs)),), generator=g)
-        loss = F.cross_entropy(probe(xs[idx]), y_train[idx])
-        opt.zero_grad(); loss.backward(); opt.step()
+        idx = torch.randint(0, n, (min(batch_size, n),), generator=g)
+        logits = torch.baddbmm(bias[:, None], xs[:, idx], weight.transpose(1, 2))  # [probes, batch, classes]
+        ce = F.cross_entropy(logits.flatten(0, 1), y_train[idx].repeat(n_probes), reduction="none")
+        opt.zero_grad(); ce.view(n_probes, -1).mean(1).sum().backward(); opt.step()
     with torch.no_grad():
-        acc = (probe(xt).argmax(-1) == y_test).float().mean().item()
-    return acc, probe
+        pred = torch.baddbmm(bias[:, None], xt, weight.transpose(1, 2)).argmax(-1)  # [probes, M]
+        accs = (pred == y_test).float().mean(1).tolist()
+        probes = [nn.Linear(d, n_classes) for _ in range(n_probes)]
+        for p, w, b in zip(probes, weight, bias):
+            p.weight.copy_(w); p.bias.copy_(b)
+    return accs, probes
+
+def train_probe(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
+                n_classes: int, steps: int = 4000, lr: float = 1e-3, batch_size: int = 256,
+                generator: torch.Generator | None = None) -> tuple[float, nn.Linear]:
+    "Held-out accuracy of one linear probe (features [N, d] -> class) and the probe: `train_probes` with one feature set."
+    if x_train.dim() != 2 or x_test.dim() != 2:
+        raise ValueError(f"features must be [samples, d], got train {tuple(x_train.shape)} and test {tuple(x_test.shape)}")
+    accs, probes = train_probes(x_train[None], y_train, x_test[None], y_test, n_classes, steps, lr, batch_size, generator)
+    return accs[0], probes[0]
+
 
 # %% ../nbs/07_probe.ipynb #c011
 def probe_layers(model: Transformer, train: Mapping[str, torch.Tensor], test: Mapping[str, torch.Tensor],
                  n_classes: int, steps: int = 4000, lr: float = 1e-3, control: bool = True,
                  positions: str = "answer", seed: int = 0) -> list[dict]:
     """Accuracy per layer of probes reading `target` from `tokens`; `train`/`test` hold tokens [N, T],
-    answer_pos [N] and target [N]. Rows: {'layer', 'hook', 'acc', 'control_acc'}."""
+    answer_pos [N] and target [N]. Rows: {'layer', 'hook', 'acc', 'control_acc'}. Every probe (each layer, of the
+    model and of the control) starts from the same seed; they are trained at once (`train_probes`)."""
     hooks = layer_hooks(model)
     models = {"acc": model}
     if control:
         models["control_acc"] = Transformer(model.cfg, generator=torch.Generator().manual_seed(seed + 1)).to(model.device)
     pos = lambda d: d["answer_pos"] - 1 if positions == "answer" else positions
-    rows = {layer: {"layer": layer, "hook": h} for layer, h in hooks.items()}
-    for key, m in models.items():
-        f_train = collect_features(m, train["tokens"], pos(train), list(hooks.values()))
-        f_test = collect_features(m, test["tokens"], pos(test), list(hooks.values()))
-        for layer, h in hooks.items():
-            rows[layer][key], _ = train_probe(f_train[h], train["target"], f_test[h], test["target"], n_classes,
-                                              steps, lr, generator=torch.Generator().manual_seed(seed))
-    return list(rows.values())
+    names = list(hooks.values())
+    f_train, f_test = [], []  # [N, d] / [M, d] per (model, layer), in that order
+    for m in models.values():
+        tr, te = collect_features(m, train["tokens"], pos(train), names), collect_features(m, test["tokens"], pos(test), names)
+        f_train += [tr[h] for h in names]; f_test += [te[h] for h in names]
+    accs, _ = train_probes(torch.stack(f_train), train["target"], torch.stack(f_test), test["target"], n_classes, steps,
+                           lr, generator=torch.Generator().manual_seed(seed))
+    rows = [{"layer": layer, "hook": h} for layer, h in hooks.items()]
+    for i, key in enumerate(models):
+        for j, row in enumerate(rows):
+            row[key] = accs[i * len(rows) + j]
+    return rows
+
