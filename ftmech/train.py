@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_train.ipynb #c003
 from __future__ import annotations
-import argparse, contextlib, os, sys, time
+import argparse, contextlib, hashlib, json, os, sys, time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import Any
@@ -21,7 +21,7 @@ from .profiles import PROFILES, profile_params
 from .store import Run, Store, StoreError, canonical
 from .tasks import (LETTERS, DataConfig, MixedDataset, TaskDataset, heldout_arrays, reprompt,
                           to_batch)
-from .utils import ArgumentParser, UserError, cli, executor_of, map_jobs, parse_value, run_cli
+from .utils import ArgumentParser, UserError, atomic_write_text, cli, executor_of, map_jobs, parse_value, run_cli
 
 # %% auto #0
 __all__ = ['data_spec', 'dataset_from_spec', 'eval_spec', 'build_eval_sets', 'answer_logits', 'loss_fn', 'accuracy',
@@ -153,6 +153,26 @@ def _evaluate(model: Transformer, evals: Sequence[Mapping[str, Mapping[str, torc
     acc = {n: accuracy(model, {k: torch.stack([e[n][k] for e in evals]) for k in evals[0][n]}) for n in names}
     return [{n: float(acc[n][m]) for n in names} for m in range(len(evals))]
 
+def _start_key(model: Transformer, evals: Sequence[Mapping[str, Mapping[str, torch.Tensor]]], device: torch.device) -> str:
+    """Content key of an ensemble's step-0 evaluation: the bytes of its initial weights and of its evaluation sets,
+    the device type and the ensemble size (the arithmetic that computes it)."""
+    h = hashlib.sha256(canonical([device.type, len(evals)]).encode())
+    tensors = sorted(model.state_dict().items()) + [(f"{i}/{n}/{k}", t) for i, e in enumerate(evals)
+                                                     for n in sorted(e) for k, t in sorted(e[n].items())]
+    for name, t in tensors:
+        h.update(name.encode()); h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:24]
+
+def _start_metrics(store: Store, model: Transformer, evals, device: torch.device) -> list[dict]:
+    """The step-0 evaluation: computed once per content key and kept in the store (`evals/<key>.json`), since the
+    fine-tunings of one parent (every seed and learning rate) start from the same weights on the same sets."""
+    path = store.root / "evals" / f"{_start_key(model, evals, device)}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    rows = _evaluate(model, evals)
+    atomic_write_text(path, json.dumps(rows))
+    return rows
+
 class _EnsembleLoop(Loop):
     "A group of runs trained as one stacked model by `StackedOptimizer`; each member is checkpointed as its own run."
 
@@ -175,7 +195,11 @@ class _EnsembleLoop(Loop):
         self.opt.step(lrs)
 
     def evaluate(self, done: int) -> list[dict] | None:
-        return _evaluate(self.model, self.evals) if self.evals[0] else None
+        if not self.evals[0]:
+            return None
+        if done == 0:  # the same for every run that starts from these weights on these sets: kept in the store
+            return _start_metrics(self.runs[0].store, self.model, self.evals, self.device)
+        return _evaluate(self.model, self.evals)
 
     def checkpoint(self, done: int, metrics: Sequence[list[dict]]) -> None:
         for i, r in enumerate(self.runs):
