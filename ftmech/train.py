@@ -197,7 +197,7 @@ class _EnsembleLoop(Loop):
     def evaluate(self, done: int) -> list[dict] | None:
         if not self.evals[0]:
             return None
-        if done == 0:  # the same for every run that starts from these weights on these sets: kept in the store
+        if done == 0 and all(r.parent for r in self.runs):  # every fine-tuning of a parent on these sets: kept in the store
             return _start_metrics(self.runs[0].store, self.model, self.evals, self.device)
         return _evaluate(self.model, self.evals)
 

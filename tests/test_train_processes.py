@@ -29,7 +29,7 @@ def test_resume_after_hard_kill_matches_uninterrupted(tmp_path):
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    (run_dir,) = [p for p in killed.iterdir() if p.is_dir() and not p.name.startswith(".")]  # not .locks/
+    (run_dir,) = [p for p in killed.iterdir() if (p / "config.json").exists()]  # run folders, not .locks/ or evals/
     state = json.loads((run_dir / "state.json").read_text())
     assert state["status"] == "running" and 0 < state["step"] < 200, state
     resumed = cli_train(*args, "--store", str(killed)).stdout.splitlines()[-1]
