@@ -55,15 +55,16 @@ def lr_value(p: Mapping[str, Any], name: str) -> float:
 def grid(p: Mapping[str, Any], task: str = "counting", priors: Sequence[str] | None = None,
          c_trs: Sequence[float] | None = None, lrs: Sequence[str] | None = None) -> list[Cell]:
     """Cells priors x C_Tr x lrs (default: the profile's grid rates; `extra_lrs` names may be asked for), every seed
-    where C_Tr is in `seeded_c_trs`, else the first."""
+    where C_Tr is in `seeded_c_trs` and the rate in `seeded_lrs` (None: every rate), else the first."""
     lrs = list(p["lrs"]) if lrs is None else list(lrs)
     for lr in lrs:
         lr_value(p, lr)
     cells = []
     for prior in (p["priors"] if priors is None else priors):
         for c in (p["c_trs"] if c_trs is None else c_trs):
-            seeds = p["seeds"] if c in p["seeded_c_trs"] else p["seeds"][:1]
-            cells += [Cell(task, prior, float(c), lr, s) for lr in lrs for s in seeds]
+            for lr in lrs:
+                seeded = c in p["seeded_c_trs"] and (p.get("seeded_lrs") is None or lr in p["seeded_lrs"])
+                cells += [Cell(task, prior, float(c), lr, s) for s in (p["seeds"] if seeded else p["seeds"][:1])]
     return cells
 
 # %% ../nbs/09_pcfg.ipynb #c007a

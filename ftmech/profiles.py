@@ -40,11 +40,13 @@ def _pcfg(**kw) -> dict:
     iterations within half a decade of the paper's (see `lr_roles`; the ledger reads version-6 claims there).
     reft_small_lr: the smaller reverse fine-tuning rate of Fig. 9 (ten times below reft_lr, as the paper's η_S is
     below its η_M); reft_c_trs: the C_Tr of the reverse fine-tuned parents (Fig. 76; every seed at the highest).
-    mix_priors x mix_lrs x mix_fractions x (lowest, highest C_Tr), first seed: the mixing runs of App. E.1."""
+    mix_priors x mix_lrs x mix_fractions x (lowest, highest C_Tr), first seed: the mixing runs of App. E.1.
+    seeded_lrs: the grid rates fine-tuned at every seed where C_Tr is in seeded_c_trs (None: every rate; `cpu`: the
+    rate that plays a paper rate, since its η_S, 1e-5 x 150 iterations, plays none; see `lr_roles`)."""
     base = dict(priors=("low", "medium", "high"), index_c_trs=(0.0, 1.0), mix_fractions=(0.5, 0.1, 0.001),
                 mix_priors=("low", "high"), mix_lrs=("eta_M",),  # App. E.1: Figs. 18-19 (low), 20-21 (high)
                 jail_priors=("low", "high"), jail_pt_steps=1_500, reft_from="eta_M", reft_lr="eta_S", reft_small_lr="eta_VS",
-                reft_c_trs=(0.0, 1.0), extra_lrs={}, pt_fractions=(0.05, 0.25, 1.0),
+                reft_c_trs=(0.0, 1.0), extra_lrs={}, pt_fractions=(0.05, 0.25, 1.0), seeded_lrs=None,
                 length_priors=("low", "high"), length_c_trs=(0.0, 1.0), warmup=0.2, weight_decay=0.1,
                 grad_clip=1.0)
     return {**base, **kw}
@@ -118,7 +120,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(2_000, 96, 100, 500, 1_000)),
         "reft": dict(lr=1e-5, **_loop(2_000, 96, 100, 500, 1_000)),
         "pcfg": _pcfg(c_trs=(0.0, 0.5, 0.8, 1.0), seeded_c_trs=(0.0, 0.8, 1.0), seeds=(0, 1, 2),
-                      lrs={"eta_M": 1e-4, "eta_S": 1e-5}, ft_steps=150, ft_eval_every=30, reft_steps=200,
+                      lrs={"eta_M": 1e-4, "eta_S": 1e-5}, ft_steps=150, ft_eval_every=50, reft_steps=200,
+                      seeded_lrs=("eta_M",),  # the budget (issue 15): eta_S plays no paper rate, no claim reads it
                       extra_lrs={"eta_L": 1e-4 * 10_000 / 150,  # the paper's η_L x its 10K iterations / our 150
                                  "eta_VS": 1e-6},  # reft_small_lr: reft_lr / 10
                       paper_roles={"eta_L": "eta_L", "eta_S": "eta_M"},  # no cpu rate plays η_M (see lr_roles)
@@ -227,7 +230,7 @@ GRID_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({k: frozenset(v) for 
     "pretrain": {"families", "priors", "lr", "warmup", "weight_decay", "grad_clip", "seed"},
     "finetune": {"task", "operand", "pt_operand", "c_tr", "lr", "warmup", "weight_decay", "grad_clip", "seed"},
     "reft": {"lr", "warmup", "weight_decay", "grad_clip", "seed"},
-    "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeds", "lrs", "extra_lrs", "pt_fractions", "length_priors", "length_c_trs", "reft_from", "reft_lr", "reft_small_lr", "reft_c_trs", "paper_roles", "mix_priors", "mix_lrs", "index_c_trs", "mix_fractions",
+    "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeded_lrs", "seeds", "lrs", "extra_lrs", "pt_fractions", "length_priors", "length_c_trs", "reft_from", "reft_lr", "reft_small_lr", "reft_c_trs", "paper_roles", "mix_priors", "mix_lrs", "index_c_trs", "mix_fractions",
              "jail_priors", "prune_k", "warmup", "weight_decay", "grad_clip"},
     "tracr": {"c_trs", "seeds", "lrs", "reft_pairs", "scr_ft_lrs", "reft_c_trs", "prune_k", "offset", "coldness",
               "exactness", "noise_std", "noise_stds", "map_scales", "map_cells", "map_seeds", "variant_ft_smaller", "variant_offset",

@@ -399,12 +399,14 @@ def reft_config(ft_run: Run, train: TrainConfig) -> dict:
     return _revival_config("reft", ft_run, train)
 
 def _revival_config(protocol: str, ft_run: Run, train: TrainConfig) -> dict:
-    "Training on the pretraining task of `ft_run` (its evaluation sets, a log-spaced evaluation grid): reFT and baselines."
+    """Training on the pretraining task of `ft_run` (its Acc. O_PT evaluation sets, a log-spaced evaluation grid): reFT
+    and baselines. Acc. O_FT is not evaluated during revival: no chapter reads it, and it would double the evaluations."""
     if "pt_operand" not in ft_run.config:
         raise ValueError(f"{protocol} needs a fine-tuned parent (a finetune, randft or mixed_ft run), but run {ft_run.id} "
                          f"is a {ft_run.config.get('protocol', 'unknown')!r} run")
+    pt_sets = [e for e in ft_run.config["evals"] if e["name"].startswith("acc_pt")]  # Acc. O_PT: what revival is judged on
     return _config(protocol, ft_run.model_config(), _pt_task(ft_run.config), replace(train, loss="answer"),
-                   ft_run.config["evals"], pt_operand=ft_run.config["pt_operand"], **_revival_grid(train))
+                   pt_sets, pt_operand=ft_run.config["pt_operand"], **_revival_grid(train))
 
 def _revival_grid(train: TrainConfig) -> dict:
     "Extra evaluation steps on a log scale: revival curves (reFT and its baselines) have a log x-axis."
