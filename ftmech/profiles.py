@@ -119,9 +119,11 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "pretrain": dict(_PT_SMALL, priors=("low", "medium", "high"), lr=3e-3, **_loop(3_000, 96, 500, 500, 1_000)),
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(2_000, 96, 100, 500, 1_000)),
         "reft": dict(lr=1e-5, **_loop(2_000, 96, 100, 500, 1_000)),
-        "pcfg": _pcfg(c_trs=(0.0, 0.5, 0.8, 1.0), seeded_c_trs=(0.0, 0.8, 1.0), seeds=(0, 1, 2),
-                      lrs={"eta_M": 1e-4, "eta_S": 1e-5}, ft_steps=150, ft_eval_every=50, reft_steps=200,
-                      seeded_lrs=("eta_M",),  # the budget (issue 15): eta_S plays no paper rate, no claim reads it
+        # the budget (issue 15): every seed only where a cpu claim reads them (C_Tr 0 and 1, eta_M: eta_S plays no paper
+        # rate, and the C_Tr 0.8 claims are eta_M-role claims no cpu rate can decide); curves at 0, 15, 75, 150
+        "pcfg": _pcfg(c_trs=(0.0, 0.5, 0.8, 1.0), seeded_c_trs=(0.0, 1.0), seeds=(0, 1, 2),
+                      lrs={"eta_M": 1e-4, "eta_S": 1e-5}, ft_steps=150, ft_eval_every=75, reft_steps=200,
+                      seeded_lrs=("eta_M",),
                       extra_lrs={"eta_L": 1e-4 * 10_000 / 150,  # the paper's η_L x its 10K iterations / our 150
                                  "eta_VS": 1e-6},  # reft_small_lr: reft_lr / 10
                       paper_roles={"eta_L": "eta_L", "eta_S": "eta_M"},  # no cpu rate plays η_M (see lr_roles)
