@@ -124,12 +124,18 @@ def test_story_and_tracr_runs_train_on_the_profile_device(tmp_path):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
 def test_story_and_tracr_runs_on_cuda(tmp_path):
-    "On a GPU: a story run trains there under bf16 autocast, a Tracr run in float32; both finish with finite losses."
+    """On a GPU: a story run trains there under bf16 autocast, a Tracr run in float32; both finish with finite losses.
+    The compiled counter works on the GPU before training, and the Tracr run's losses are the CPU run's to float32
+    rounding (bf16 would differ in the second or third digit). Its accuracy after this fine-tuning at lr 1e-2 is low on
+    either device (0.19 on CPU), so it is not what this test checks."""
     pt = stories.train_story_run(Store(tmp_path), stories.story_config(TINY, "present", STORY_TC), device="cuda")
-    ft = tracr.train_run(Store(tmp_path), tracr_configs()[0], device="cuda")
+    ft = tracr.train_run(Store(tmp_path / "gpu"), tracr_configs()[0], device="cuda")
     for run in (pt, ft):
         assert run.complete and all(np.isfinite(m["loss"]) for m in run.metrics()[1:])
-    assert ft.final_metrics()["acc_pt_cte0"] > 0.5  # float32 keeps the compiled counter working
+    assert ft.metrics()[0]["acc_pt_cte0"] == 1.0  # the compiled counter, evaluated on the GPU before training
+    on_cpu = tracr.train_run(Store(tmp_path / "cpu"), tracr_configs()[0], device="cpu")
+    first_gpu, first_cpu = ft.metrics()[1]["loss"], on_cpu.metrics()[1]["loss"]
+    assert abs(first_gpu - first_cpu) < 1e-4 * abs(first_cpu), (first_gpu, first_cpu)
 
 
 def test_stop_after_raises_in_every_path(tmp_path):
