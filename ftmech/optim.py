@@ -5,7 +5,7 @@
 # %% ../nbs/04_optim.ipynb #c002
 from __future__ import annotations
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,6 +116,14 @@ class StackedOptimizer:
         self.kind, self.configs, self.eps, self.t = kinds.pop(), list(configs), eps, 0
         self.named = list(model.named_parameters())
         self.state: dict[str, dict[str, torch.Tensor]] = {n: {} for n, _ in self.named}
+        self._hyper: dict[tuple, torch.Tensor] = {}  # per-member constants [E, 1, ...], built once on the device
+
+    def _constant(self, key: str, like: torch.Tensor, make: Callable[[], torch.Tensor]) -> torch.Tensor:
+        "The per-member constant `key` (made by `make` the first time), cached by dtype, device and rank of `like`."
+        k = (key, like.dtype, like.device, like.ndim)
+        if k not in self._hyper:
+            self._hyper[k] = make()
+        return self._hyper[k]
 
     def zero_grad(self) -> None:
         for _, p in self.named:
@@ -123,29 +131,37 @@ class StackedOptimizer:
 
     @torch.no_grad()
     def step(self, lrs: Sequence[float]) -> None:
-        "One update; `lrs[m]` is member m's learning rate for this step."
+        """One update; `lrs[m]` is member m's learning rate for this step. Per-member constants are built once, and this
+        step's factors once per parameter rank (one host-to-device copy per rank, not four per parameter): the same
+        operations on the same values as updating each parameter on its own, so the same numbers bit for bit."""
         self.t += 1
+        cs, factors = self.configs, {}
         for name, p in self.named:
             if p.grad is None:
                 continue
-            g, st = p.grad, self.state[name]
-            lr = _member_view(lrs, p)
-            wd = _member_view([c.weight_decay if decayed(name) else 0.0 for c in self.configs], p)
+            g, st, d = p.grad, self.state[name], decayed(name)
+            const = lambda key, values: self._constant(key, p, lambda: _member_view(values, p))
+            wd = const(f"wd{d}", [c.weight_decay if d else 0.0 for c in cs])
+            f = factors.setdefault((p.dtype, p.device, p.ndim), {"lr": _member_view(lrs, p)})  # [E, 1, ...]
             if self.kind == "adamw":
-                b1 = _member_view([c.betas[0] for c in self.configs], p)
-                b2 = _member_view([c.betas[1] for c in self.configs], p)
+                b1, b2 = const("b1", [c.betas[0] for c in cs]), const("b2", [c.betas[1] for c in cs])
+                one_b1, one_b2 = (self._constant(k, p, lambda b=b: 1 - b) for k, b in (("1-b1", b1), ("1-b2", b2)))
+                if "step_size" not in f:
+                    f["step_size"], f["bias2"] = f["lr"] / (1 - b1 ** self.t), (1 - b2 ** self.t).sqrt()
+                if f"decay{d}" not in f:
+                    f[f"decay{d}"] = 1 - f["lr"] * wd
                 if not st:
                     st["exp_avg"], st["exp_avg_sq"] = torch.zeros_like(p), torch.zeros_like(p)
-                p.mul_(1 - lr * wd)
-                st["exp_avg"].lerp_(g, 1 - b1)
-                st["exp_avg_sq"].mul_(b2).add_((1 - b2) * g * g)
-                denom = (st["exp_avg_sq"].sqrt() / (1 - b2 ** self.t).sqrt()).add_(self.eps)
-                p.sub_(lr / (1 - b1 ** self.t) * st["exp_avg"] / denom)
+                p.mul_(f[f"decay{d}"])
+                st["exp_avg"].lerp_(g, one_b1)
+                st["exp_avg_sq"].mul_(b2).add_(one_b2 * g * g)
+                denom = (st["exp_avg_sq"].sqrt() / f["bias2"]).add_(self.eps)
+                p.sub_(f["step_size"] * st["exp_avg"] / denom)
             else:
                 g = g + wd * p
-                mom = _member_view([c.momentum for c in self.configs], p)
+                mom = const("momentum", [c.momentum for c in cs])
                 st["momentum_buffer"] = g.clone() if "momentum_buffer" not in st else st["momentum_buffer"].mul_(mom).add_(g)
-                p.sub_(lr * st["momentum_buffer"])
+                p.sub_(f["lr"] * st["momentum_buffer"])
 
     # --- conversion to and from a single model's torch optimiser ----------------------------------------------
     def load_member(self, m: int, single: Transformer, opt: torch.optim.Optimizer) -> None:
