@@ -115,8 +115,8 @@ def test_dry_run_trains_exactly_the_paper_runs(root):
     pp, tp = profile_params("pcfg", "paper"), profile_params("tracr", "paper")
     shorter = len(pp["length_priors"]) * (len(pp["pt_fractions"]) - 1)  # the pretraining-length chapter's own models
     assert runs["pretrain"] == len(profile_params("pretrain", "paper")["priors"]) + 1 + len(pp["jail_priors"]) + shorter
-    other_scales = [s for s in tp["map_scales"] if tuple(s) != (tp["coldness"], tp["exactness"])]  # tracr_map's own runs
-    map_only = len(other_scales) * sum(len(cells) for cells in tp["map_cells"].values()) * len(tp["map_seeds"])
+    # tracr_map's own runs: every scale, each from its measured noise σ*(scale) (the paper dry run trained all of them)
+    map_only = len(tp["map_scales"]) * sum(len(cells) for cells in tp["map_cells"].values()) * len(tp["map_seeds"])
     variant = len(tp["variant_cells"]) * len(tp["seeds"])  # Fig. 51's Max-identifier variant
     assert runs["tracr-ft"] == 2 * len(tp["lrs"]) * len(tp["c_trs"]) * len(tp["seeds"]) + map_only + variant + 2  # + budget probe
     assert runs["stories-pt"] == 2 and runs["stories-reft"] == 2 * 3 + 1
