@@ -258,7 +258,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'ftmech.model.unstack_model': ('model.html#unstack_model', 'ftmech/model.py')},
             'ftmech.optim': { 'ftmech.optim.StackedOptimizer': ('optim.html#stackedoptimizer', 'ftmech/optim.py'),
                               'ftmech.optim.StackedOptimizer.__init__': ('optim.html#stackedoptimizer.__init__', 'ftmech/optim.py'),
-                              'ftmech.optim.StackedOptimizer._constant': ('optim.html#stackedoptimizer._constant', 'ftmech/optim.py'),
+                              'ftmech.optim.StackedOptimizer._constants': ('optim.html#stackedoptimizer._constants', 'ftmech/optim.py'),
                               'ftmech.optim.StackedOptimizer.export_member': ( 'optim.html#stackedoptimizer.export_member',
                                                                                'ftmech/optim.py'),
                               'ftmech.optim.StackedOptimizer.load_member': ('optim.html#stackedoptimizer.load_member', 'ftmech/optim.py'),

@@ -299,7 +299,7 @@ def _tracr_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
                            for prog in programs for lr in P["lrs"] for c in P["c_trs"] for s in P["seeds"]}
     # The map fine-tunes each scale from its own measured noise σ*(scale); at the chapters' scale its runs are the
     # chapters' own only when σ* equals their `noise_std`, which is measured at run time (so at `cpu`, not at `paper`:
-    # the paper dry run trained these 24 runs itself). Counted as the map's own: an upper bound, exact at `paper`.
+    # the paper dry run trained these 24 runs itself). Counted as the map's own: an upper bound, what that dry run trained.
     map_runs = {("tracr-ft", prog, lr, float(c), seed, tuple(map(float, s))): ("tracr-ft", P["steps"])
                 for s in P["map_scales"] for prog, cells in P["map_cells"].items() for lr, c in cells for seed in P["map_seeds"]}
     map_runs.update({("tracr-ft-budget", prog): ("tracr-ft", P["budget_steps"]) for prog in ("counter", "max_identifier")})
@@ -389,7 +389,8 @@ def format_estimate(rows: Sequence[Mapping[str, Any]], assumptions: Mapping[str,
             lines.append(f"  {chapter:15s} {sum(r['seconds'] for r in rs) / 3600:6.1f} h  {what}")
     lines.append(f"  {'total':15s} {sum(r['seconds'] for r in rows) / 3600:6.1f} h  training"
                  " (+ story generation and losses); pruning, probes and data not included")
-    lines.append("  throughputs (pcfg measured on one H200, the rest assumed): " + ", ".join(f"{k} = {v:g}" for k, v in assumptions.items()))
+    source = "pcfg measured on one H200, the rest assumed" if assumptions is GPU_ASSUMPTIONS else "as given"
+    lines.append(f"  throughputs ({source}): " + ", ".join(f"{k} = {v:g}" for k, v in assumptions.items()))
     return "\n".join(lines)
 
 # %% ../nbs/90_book.ipynb #d005n

@@ -5,7 +5,7 @@
 # %% ../nbs/04_optim.ipynb #c002
 from __future__ import annotations
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,14 +116,21 @@ class StackedOptimizer:
         self.kind, self.configs, self.eps, self.t = kinds.pop(), list(configs), eps, 0
         self.named = list(model.named_parameters())
         self.state: dict[str, dict[str, torch.Tensor]] = {n: {} for n, _ in self.named}
-        self._hyper: dict[tuple, torch.Tensor] = {}  # per-member constants [E, 1, ...], built once on the device
+        self._hyper: dict[tuple, dict] = {}  # (dtype, device, rank) -> per-member constants, see _constants
 
-    def _constant(self, key: str, like: torch.Tensor, make: Callable[[], torch.Tensor]) -> torch.Tensor:
-        "The per-member constant `key` (made by `make` the first time), cached by dtype, device and rank of `like`."
-        k = (key, like.dtype, like.device, like.ndim)
-        if k not in self._hyper:
-            self._hyper[k] = make()
-        return self._hyper[k]
+    def _constants(self, p: torch.Tensor) -> dict:
+        "Per-member constants [E, 1, ...] at the dtype, device and rank of `p`, built once (the device copy included)."
+        key = (p.dtype, p.device, p.ndim)
+        if key not in self._hyper:
+            col = lambda values: _member_view(values, p)
+            k = {"wd": {d: col([c.weight_decay if d else 0.0 for c in self.configs]) for d in (False, True)}}
+            if self.kind == "adamw":
+                k["b1"], k["b2"] = col([c.betas[0] for c in self.configs]), col([c.betas[1] for c in self.configs])
+                k["1-b1"], k["1-b2"] = 1 - k["b1"], 1 - k["b2"]
+            else:
+                k["momentum"] = col([c.momentum for c in self.configs])
+            self._hyper[key] = k
+        return self._hyper[key]
 
     def zero_grad(self) -> None:
         for _, p in self.named:
@@ -135,32 +142,29 @@ class StackedOptimizer:
         step's factors once per parameter rank (one host-to-device copy per rank, not four per parameter): the same
         operations on the same values as updating each parameter on its own, so the same numbers bit for bit."""
         self.t += 1
-        cs, factors = self.configs, {}
+        factors = {}  # (dtype, device, rank) -> this step's lr and, for AdamW, step size, bias correction and decay
         for name, p in self.named:
             if p.grad is None:
                 continue
-            g, st, d = p.grad, self.state[name], decayed(name)
-            const = lambda key, values: self._constant(key, p, lambda: _member_view(values, p))
-            wd = const(f"wd{d}", [c.weight_decay if d else 0.0 for c in cs])
-            f = factors.setdefault((p.dtype, p.device, p.ndim), {"lr": _member_view(lrs, p)})  # [E, 1, ...]
+            g, st, d, k = p.grad, self.state[name], decayed(name), self._constants(p)
+            key = (p.dtype, p.device, p.ndim)
+            if key not in factors:
+                lr = _member_view(lrs, p)  # [E, 1, ...]
+                factors[key] = {"lr": lr} if self.kind != "adamw" else {
+                    "lr": lr, "step_size": lr / (1 - k["b1"] ** self.t), "bias2": (1 - k["b2"] ** self.t).sqrt(),
+                    "decay": {dd: 1 - lr * k["wd"][dd] for dd in (False, True)}}
+            f = factors[key]
             if self.kind == "adamw":
-                b1, b2 = const("b1", [c.betas[0] for c in cs]), const("b2", [c.betas[1] for c in cs])
-                one_b1, one_b2 = (self._constant(k, p, lambda b=b: 1 - b) for k, b in (("1-b1", b1), ("1-b2", b2)))
-                if "step_size" not in f:
-                    f["step_size"], f["bias2"] = f["lr"] / (1 - b1 ** self.t), (1 - b2 ** self.t).sqrt()
-                if f"decay{d}" not in f:
-                    f[f"decay{d}"] = 1 - f["lr"] * wd
                 if not st:
                     st["exp_avg"], st["exp_avg_sq"] = torch.zeros_like(p), torch.zeros_like(p)
-                p.mul_(f[f"decay{d}"])
-                st["exp_avg"].lerp_(g, one_b1)
-                st["exp_avg_sq"].mul_(b2).add_(one_b2 * g * g)
+                p.mul_(f["decay"][d])
+                st["exp_avg"].lerp_(g, k["1-b1"])
+                st["exp_avg_sq"].mul_(k["b2"]).add_(k["1-b2"] * g * g)
                 denom = (st["exp_avg_sq"].sqrt() / f["bias2"]).add_(self.eps)
                 p.sub_(f["step_size"] * st["exp_avg"] / denom)
             else:
-                g = g + wd * p
-                mom = const("momentum", [c.momentum for c in cs])
-                st["momentum_buffer"] = g.clone() if "momentum_buffer" not in st else st["momentum_buffer"].mul_(mom).add_(g)
+                g = g + k["wd"][d] * p
+                st["momentum_buffer"] = g.clone() if "momentum_buffer" not in st else st["momentum_buffer"].mul_(k["momentum"]).add_(g)
                 p.sub_(f["lr"] * st["momentum_buffer"])
 
     # --- conversion to and from a single model's torch optimiser ----------------------------------------------
