@@ -97,9 +97,16 @@ class Series:
     scale: str = "accuracy"
     chance: float | None = None  # majority-class accuracy of the evaluation set (accuracies)
     n: int | None = None  # evaluation-set size (accuracies)
+    label: str = ""  # what it is, in the criterion's words (an argument name, or 'a - b')
+    limit: float | None = None  # iteration counts: log10(1 + budget), where a run that never reached the threshold is censored
 
     @property
     def seeds(self) -> list[int]: return sorted(self.lo)
+
+    @property
+    def value(self) -> "Series":
+        "The series itself: criteria written for one seed's `Value` (`x.value`) read the whole series."
+        return self
 
     def _pair(self, other, f: Callable[[float, float, float, float], tuple[float, float]], coef: float):
         "Seed by seed with `other` (a Series on the same seeds or a number); None when the seeds differ or `other` is an Estimate."
@@ -116,7 +123,8 @@ class Series:
             w[s] = self.within[s] + coef ** 2 * other.within[s]
         between = None if self.between is None or other.between is None else self.between + coef ** 2 * other.between
         df = min((d for d in (self.between_df, other.between_df) if d), default=0.0)
-        return Series(lo, hi, w, between, df, self.scale)
+        op = "+" if coef > 0 else "-"
+        return Series(lo, hi, w, between, df, self.scale, label=f"{self.label} {op} {other.label}")
 
     def __add__(self, other):
         r = self._pair(other, lambda a0, a1, b0, b1: (a0 + b0, a1 + b1), 1.0)
@@ -128,13 +136,14 @@ class Series:
     def __rsub__(self, other): return (-self) + other
     def __neg__(self):
         return Series({s: -v for s, v in self.hi.items()}, {s: -v for s, v in self.lo.items()}, self.within,
-                      self.between, self.between_df, self.scale)
+                      self.between, self.between_df, self.scale, label=f"-({self.label})")
     def __mul__(self, k: float):
         k = float(k)
         lo = {s: min(self.lo[s] * k, self.hi[s] * k) if k else 0.0 for s in self.seeds}
         hi = {s: max(self.lo[s] * k, self.hi[s] * k) if k else 0.0 for s in self.seeds}
         return Series(lo, hi, {s: w * k * k for s, w in self.within.items()},
-                      None if self.between is None else self.between * k * k, self.between_df, self.scale)
+                      None if self.between is None else self.between * k * k, self.between_df, self.scale,
+                      label=f"{k:g} x {self.label}")
     __rmul__ = __mul__
 
 def _seedwise(x: Series, f, c0: float, c1: float) -> Series:
@@ -142,7 +151,7 @@ def _seedwise(x: Series, f, c0: float, c1: float) -> Series:
     lo, hi = {}, {}
     for s in x.seeds:
         lo[s], hi[s] = f(x.lo[s], x.hi[s], c0, c1)
-    return Series(lo, hi, dict(x.within), x.between, x.between_df, x.scale, x.chance, x.n)
+    return Series(lo, hi, dict(x.within), x.between, x.between_df, x.scale, x.chance, x.n, x.label, x.limit)
 
 def sample_variance(xs: Sequence[float]) -> float:
     "The unbiased sample variance (n - 1 in the denominator) of at least two numbers."
@@ -207,6 +216,9 @@ class Decision:
     p_observed: float
     p_not_observed: float
     why: tuple[str, ...] = ()  # reasons a part cannot be decided (no standard error, an unmet premise)
+
+    def __bool__(self):
+        raise TypeError("a Decision has no truth value: combine decisions with all_of / any_of / given")
 
 def contrast(theta: "Series | Estimate | float", label: str, delta: float | None = None) -> Decision:
     "Test theta > 0 (observed) against theta < Δ (not observed); Δ defaults to its scale's SESOI."

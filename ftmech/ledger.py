@@ -10,50 +10,63 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import inference
+from .inference import Decision, Estimate, Series
 from .profiles import PROFILES, role_rates
 from .utils import atomic_write_text
 
 # %% auto #0
 __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'V3_COMMIT', 'V3_NOISE_COMMIT', 'V4_COMMIT',
            'V5_COMMIT', 'V5_LENGTH_COMMIT', 'V6_COMMIT', 'ROLE_RULE', 'ROLE_NAMES', 'V6_APPENDIX_COMMIT',
-           'V6_APPENDIX_LITERAL_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'ADDED', 'ROLE_REVISIONS', 'CLAIMS', 'PROFILE_ORDER',
-           'measurement', 'with_levels', 'record', 'load_measurements', 'Claim', 'introduced_by', 'Value',
+           'V6_APPENDIX_LITERAL_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'ADDED', 'ROLE_REVISIONS', 'CLAIMS', 'V7_COMMIT',
+           'POOLED_RULE', 'PRIMARY', 'SEEN_V7', 'POOLED_REVISIONS', 'FDR', 'PROFILE_ORDER', 'measurement',
+           'with_levels', 'with_budgets', 'record', 'load_measurements', 'Claim', 'introduced_by', 'Value',
            'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds', 'faster',
-           'reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of', 'at_profile_rates', 'judge',
-           'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions', 'v3_revisions', 'v4_revisions',
-           'added_claims', 'role_revisions', 'revival_claims', 'appendix_probe_claims', 'tracr_revisions',
-           'stories_revisions', 'current_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
-           'summary_rows']
+           'reached', 'not_reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of',
+           'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
+           'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions', 'revival_claims', 'appendix_probe_claims',
+           'tracr_revisions', 'stories_revisions', 'current_claims', 'pooled_revisions', 'series_of',
+           'adjust_for_multiplicity', 'multiplicity_summary', 'as_loaded', 'judge_all', 'write_ledger',
+           'profile_ledgers', 'summary_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
 
 def measurement(value: float | None, n: int | None = None, chance: float | None = None,
-                se: float | None = None) -> dict:
-    "One seed's recorded value with what its standard error comes from: an evaluation-set size `n` (accuracies and rates), a majority-class accuracy `chance`, or an explicit `se`."
-    return {"value": value, **{k: v for k, v in (("n", n), ("chance", chance), ("se", se)) if v is not None}}
+                se: float | None = None, budget: int | None = None) -> dict:
+    "One seed's recorded value with what its standard error comes from: an evaluation-set size `n` (accuracies and rates), a majority-class accuracy `chance`, or an explicit `se`; `budget`: for iterations to a threshold, the last evaluated iteration (a value None is censored there)."
+    return {"value": value, **{k: v for k, v in (("n", n), ("chance", chance), ("se", se), ("budget", budget))
+                               if v is not None}}
 
 def with_levels(measured: Measurements, levels: Mapping[str, tuple[int, float]]) -> dict:
     "`measured` with each name in `levels` ({name: (n, chance)}) turned into measurement(value, n, chance)."
     return {name: {s: (measurement(v, *levels[name]) if name in levels else v) for s, v in vals.items()}
             for name, vals in measured.items()}
 
+def with_budgets(measured: Measurements, budget: int | Callable[[str], int]) -> dict:
+    "`measured` with every iteration count (a name ending in 'iters90') recorded with its `budget` (a number, or a function of the name): the last evaluated iteration, where a threshold never reached is censored."
+    at = budget if callable(budget) else (lambda name: budget)
+    return {name: {s: (measurement(v, budget=int(at(name))) if name.endswith("iters90") and not isinstance(v, Mapping) else v)
+                   for s, v in vals.items()} for name, vals in measured.items()}
+
 def _checked(name: str, seed, v) -> dict:
     "A recorded value as {'value', ...}: finite or None, with a valid n (>= 1), chance in [0, 1] and se >= 0."
     d = dict(v) if isinstance(v, Mapping) else {"value": v}
-    unknown = set(d) - {"value", "n", "chance", "se"}
+    unknown = set(d) - {"value", "n", "chance", "se", "budget"}
     if unknown:
-        raise ValueError(f"measurement {name!r} seed {seed}: unknown fields {sorted(unknown)}; allowed are value, n, chance, se")
+        raise ValueError(f"measurement {name!r} seed {seed}: unknown fields {sorted(unknown)}; allowed are value, n, chance, se, budget")
     x = d.get("value")
     if x is not None and not (isinstance(x, (int, float)) and math.isfinite(x)):
         raise ValueError(f"measurement {name!r} seed {seed}: value {x!r} is not a finite number or None")
-    if "n" in d and not (isinstance(d["n"], int) and d["n"] >= 1):
-        raise ValueError(f"measurement {name!r} seed {seed}: n {d['n']!r} must be a positive integer")
+    for key in ("n", "budget"):
+        if key in d and not (isinstance(d[key], int) and d[key] >= 1):
+            raise ValueError(f"measurement {name!r} seed {seed}: {key} {d[key]!r} must be a positive integer")
     if "chance" in d and not (isinstance(d["chance"], (int, float)) and 0 <= d["chance"] <= 1):
         raise ValueError(f"measurement {name!r} seed {seed}: chance {d['chance']!r} must lie in [0, 1]")
     if "se" in d and not (isinstance(d["se"], (int, float)) and math.isfinite(d["se"]) and d["se"] >= 0):
         raise ValueError(f"measurement {name!r} seed {seed}: se {d['se']!r} must be a finite number >= 0")
-    return {k: (None if x is None else float(x)) if k == "value" else (float(val) if k != "n" else val) for k, val in d.items()}
+    return {k: (None if x is None else float(x)) if k == "value" else (float(val) if k not in ("n", "budget") else val)
+            for k, val in d.items()}
 
 def record(results_dir: str | Path, profile: str, chapter: str, measurements: Measurements) -> Path:
     "Write `measurements` ({name: {seed: value or measurement(...)}}) of `chapter` to results_dir/profile/chapter.json, atomically."
@@ -103,6 +116,8 @@ class Claim:
     requires: tuple[str, ...] = ()  # ids of claims this one presupposes: undecided unless they are observed
     paper_claim: bool = True  # False: a question this project adds (an extension), not a claim the paper makes
     at_roles: bool = False  # inputs name learning rates as `{eta_M}` etc., read at the rate that plays that role (version 6)
+    seen: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # profile -> seeds whose measurements were seen
+    # before this criterion was written: judged on those seeds only, its verdict is exploratory (version 7)
 
 # the commits that introduced each group of criteria (`git show <commit>:ftmech/ledger.py` has their text)
 V1_COMMITS = {"pcfg-": "ecf4a29", "index-": "ecf4a29", "appendix-": "ecf4a29", "tracr-": "81f4a55", "stories-": "bf3d599"}
@@ -164,30 +179,51 @@ def _decide(d: float, se: float, strict: bool, what: str) -> bool | None:
     _undecided_why.append(f"{what}: difference {d:+.3g} within 2 SE ({2 * se:.3g})")
     return None
 
+def _pooled(*xs) -> bool:
+    "Whether a version-7 criterion is being judged: its arguments are `Series` over seeds (or pooled `Estimate`s)."
+    return any(isinstance(x, (Series, Estimate)) for x in xs)
+
+def _name(x) -> str:
+    "A series' label or a number, for the words of a pooled contrast."
+    return x.label if isinstance(x, Series) else "estimate" if isinstance(x, Estimate) else f"{x:.3g}"
+
 def at_least(x: Value, t: float) -> bool | None:
     "x >= t."
+    if _pooled(x, t):
+        return inference.contrast(x - t, f"{_name(x)} >= {_name(t)}", 0.0)
     return _decide(x.value - t, x.se, False, f"{x.value:.3g} >= {t:.3g}")
 
 def at_most(x: Value, t: float) -> bool | None:
     "x <= t."
+    if _pooled(x, t):
+        return inference.contrast(t - x, f"{_name(x)} <= {_name(t)}", 0.0)
     return _decide(t - x.value, x.se, False, f"{x.value:.3g} <= {t:.3g}")
 
 def below(x: Value, t: float) -> bool | None:
     "x < t."
+    if _pooled(x, t):
+        return inference.contrast(t - x, f"{_name(x)} < {_name(t)}", 0.0)
     return _decide(t - x.value, x.se, True, f"{x.value:.3g} < {t:.3g}")
 
 def at_chance(x: Value) -> bool | None:
     "x <= its evaluation set's majority-class accuracy (no better than always answering the most common label)."
     if x.chance is None:
-        raise ValueError(f"at_chance needs a recorded chance level; the value {x.value} has none")
+        raise ValueError(f"at_chance needs a recorded chance level; the value {_name(x) if _pooled(x) else x.value} has none")
+    if _pooled(x):
+        return inference.contrast(x.chance - x, f"{_name(x)} <= chance {x.chance:.3g}", 0.0)
     return _decide(x.chance - x.value, x.se, False, f"{x.value:.3g} <= chance {x.chance:.3g}")
 
 def exceeds(a: Value, b: Value, margin: float = 0.0) -> bool | None:
-    "a > b + margin, with the standard error of the difference (independent estimates)."
+    "a > b + margin, with the standard error of the difference (independent estimates); pooled: Δ is the scale's SESOI when the margin is 0, else 0."
+    if _pooled(a, b):
+        return inference.contrast(a - b - margin, f"{_name(a)} > {_name(b)}" + (f" + {margin:g}" if margin else ""),
+                                  None if margin == 0 else 0.0)
     return _decide(a.value - b.value - margin, math.hypot(a.se, b.se), True, f"{a.value:.3g} > {b.value:.3g} + {margin:g}")
 
 def faster(a: Value, b: Value) -> bool | None:
     "Iterations to a threshold: a < b. Undecided when neither reached it (both infinite): the budget cannot decide."
+    if _pooled(a, b):  # on log10(1 + iterations), censored at the budget; Δ: a 1.5x speed-up
+        return inference.contrast(b - a, f"{_name(a)} faster than {_name(b)}")
     if math.isinf(a.value) and math.isinf(b.value):
         _undecided_why.append("neither arm reached the threshold within the budget")
         return None
@@ -197,18 +233,38 @@ def faster(a: Value, b: Value) -> bool | None:
 
 def reached(x: Value) -> bool:
     "An iteration count is finite: the threshold was reached within the budget."
+    if _pooled(x):
+        return _within_budget(x, f"{_name(x)} reached within the budget", 1.0)
     return math.isfinite(x.value)
+
+def not_reached(x: Value) -> bool:
+    "The threshold was not reached within the budget (pooled: the mean log-iterations exceeds the budget's)."
+    if _pooled(x):
+        return _within_budget(x, f"{_name(x)} not reached within the budget", -1.0)
+    return not math.isfinite(x.value)
+
+def _within_budget(x: Series, label: str, sign: float) -> Decision:
+    "sign * (log10(1 + budget) - log10(1 + iterations)) > 0; undecided without a recorded budget."
+    if x.limit is None:
+        return Decision((), 1.0, 1.0, (f"{label}: no budget recorded",))
+    return inference.contrast((x.limit - x) * sign, label, 0.0)
 
 def all_of(*outcomes: bool | None) -> bool | None:
     "Kleene conjunction: False if any is False, else undecided if any is, else True."
+    if any(isinstance(o, Decision) for o in outcomes):
+        return inference.all_of(*outcomes)
     return False if any(o is False for o in outcomes) else None if any(o is None for o in outcomes) else True
 
 def any_of(*outcomes: bool | None) -> bool | None:
     "Kleene disjunction: True if any is True, else undecided if any is, else False."
+    if any(isinstance(o, Decision) for o in outcomes):
+        return inference.any_of(*outcomes)
     return True if any(o is True for o in outcomes) else None if any(o is None for o in outcomes) else False
 
 def given(premise: bool | None, outcome: bool | None, what: str = "premise") -> bool | None:
     "`outcome` when `premise` holds; undecided otherwise (the claim presupposes it)."
+    if isinstance(premise, Decision):
+        return inference.given(premise, outcome, what)
     if premise is not True:
         _undecided_why.append(f"{what} {'does not hold' if premise is False else 'is undecided'}")
         return None
@@ -216,18 +272,26 @@ def given(premise: bool | None, outcome: bool | None, what: str = "premise") -> 
 
 def minus(a: Value, b: Value) -> Value:
     "a - b, with the standard error of a difference of independent estimates."
+    if _pooled(a, b):
+        return a - b
     return Value(a.value - b.value, math.hypot(a.se, b.se))
 
 def scaled(a: Value, k: float) -> Value:
     "k * a."
+    if _pooled(a):
+        return a * k
     return Value(a.value * k, a.se * abs(k))
 
 def mean_of(*xs: Value) -> Value:
     "The mean of independent estimates, with its standard error."
+    if _pooled(*xs):
+        return sum(xs[1:], xs[0]) * (1 / len(xs))
     return Value(sum(x.value for x in xs) / len(xs), math.sqrt(sum(x.se ** 2 for x in xs)) / len(xs))
 
 def best_of(*xs: Value) -> Value:
     "The estimate with the largest value."
+    if _pooled(*xs):
+        return max(xs, key=lambda x: inference.pooled(x).value)
     return max(xs, key=lambda x: x.value)
 
 # %% ../nbs/19_ledger.ipynb #c010c
@@ -265,8 +329,10 @@ def at_profile_rates(claim: Claim, profile: str) -> tuple[Claim, list[str]]:
     return replace(claim, inputs={a: m.format(**fill) for a, m in claim.inputs.items()}), unplayed
 
 def judge(claim: Claim, measurements: Mapping[str, Mapping], profile: str,
-          verdicts: Mapping[str, str] | None = None) -> dict[str, Any]:
-    "The ledger entry of `claim`: values and standard errors per seed, the seeds, and the verdict (`verdicts`: of the claims judged before, for premises)."
+          verdicts: Mapping[str, str] | None = None, kinds: Mapping[str, tuple[float, int]] | None = None) -> dict[str, Any]:
+    "The ledger entry of `claim`: values and standard errors per seed, the seeds, and the verdict (`verdicts`: of the claims judged before, for premises; `kinds`: pooled between-seed variances, version 7)."
+    if claim.version >= 7:
+        return _judge_pooled(claim, measurements, profile, verdicts, kinds)
     claim, unplayed = at_profile_rates(claim, profile)
     missing = [m for m in claim.inputs.values() if m not in measurements]
     values = {arg: measurements[m]["values"] for arg, m in claim.inputs.items() if m in measurements}
@@ -997,6 +1063,172 @@ ROLE_REVISIONS: list[Claim] = role_revisions({c.id: c for c in current_claims(CL
 CLAIMS: list[Claim] = CLAIMS_V1 + REVISIONS + ADDED + ROLE_REVISIONS  # judged in this order: a premise is judged before the claims that need it
 
 
+# %% ../nbs/19_ledger.ipynb #c016v7b
+V7_COMMIT = "V7COMMIT"  # the commit that introduced the version-7 rule, criteria and primary claims
+POOLED_RULE = ("; version 7: the contrast's mean over seeds, with a standard error from the evaluation set (shared by "
+               "the seeds, so not divided by their number) and the seed-to-seed variance (its own from 3 seeds, else "
+               "pooled over its measurements' kinds); observed when the 90% interval lies above zero, not observed when "
+               "it lies below Δ (0 where the criterion names a threshold or margin, else 0.05 for accuracies, rates, "
+               "scores and losses and a 1.5x speed-up for iterations on log10(1 + iterations), censored at the "
+               "budget); Holm over the primary claims, Benjamini-Hochberg at 10% over the rest")
+PRIMARY = (  # the paper's headline findings (Abstract, Sec. 1, Figs. 5, 7-11), one per tool and setting
+    "pcfg-ft-shortcut-eta_S", "pcfg-prune-revives-eta_S", "pcfg-prune-removes-ft-behaviour-eta_S",
+    "pcfg-probe-count-a-survives", "pcfg-reft-faster-than-scr-ft", "tracr-counter-eta_S-shortcut",
+    "tracr-prune-one-weight-revives", "tracr-reft-faster-than-scr-ft-eta_M", "stories-probe-feature-retained-eta_S",
+    "stories-reft-faster-than-not-in-pt")
+SEEN_V7 = {"cpu": (0, 1, 2), "smoke": (0, 1), "paper-dry": (0, 1, 2)}  # seeds whose measurements were seen before version 7
+
+def _v7_first_criteria() -> dict[str, tuple[str, Callable[..., Decision]]]:
+    "Version-7 criteria of the claims whose latest version is 1 (plain numbers): {base id: (criterion, predicate)}."
+    return {
+        "stories-ft-raises-feature-loss": (
+            "final loss on held-out feature stories exceeds the pretrained model's, for each of F, F+MM and F+R at η_M",
+            lambda f, mm, r, pt: all_of(exceeds(f, pt), exceeds(mm, pt), exceeds(r, pt))),
+        "stories-ft-larger-lr-loses-more": (
+            "mean over protocols of the final feature-story loss at η_M exceeds that at η_S",
+            lambda m_f, m_mm, m_r, s_f, s_mm, s_r: exceeds(mean_of(m_f, m_mm, m_r), mean_of(s_f, s_mm, s_r))),
+        "stories-reft-faster-than-not-in-pt": (
+            "feature-story loss after 30 reFT iterations: each η_M model below the control's",
+            lambda f, mm, r, control: all_of(*(exceeds(control, x) for x in (f, mm, r)))),
+        "stories-reft-converges-lower": (
+            "final reFT feature-story loss: each η_M model below the control's",
+            lambda f, mm, r, control: all_of(*(exceeds(control, x) for x in (f, mm, r)))),
+    }
+
+def _root(c: Claim) -> str:
+    "A claim's id without its version suffix."
+    return re.sub(r"-v\d+$", "", c.id)
+
+def pooled_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
+    "Version 7 of every claim (latest versions, by id): the same contrast, judged by the pooled rule."
+    first = _v7_first_criteria()
+    special = {"tracr-reft-fails-after-eta_L": lambda ft, reft: given(below(ft, 0.9), not_reached(reft),
+                                                                      "loss of Acc. O_PT after fine-tuning")}
+    out, renamed = [], {}
+    for c in latest.values():
+        root = _root(c)
+        if c.version == 1 and root not in first:
+            continue  # tracr-compiled-exact: an exhaustive check, no sampling error
+        criterion, holds = first[root] if c.version == 1 else (c.criterion, special.get(root, c.holds))
+        renamed[c.id] = f"{root}-v7"
+        out.append(Claim(f"{root}-v7", c.text, c.source, criterion + POOLED_RULE, dict(c.inputs), holds, version=7,
+                         revises=c.id, reason="the decision rule: " + POOLED_RULE.removeprefix("; version 7: "),
+                         introduced=V7_COMMIT, requires=tuple(renamed.get(r, r) for r in c.requires),
+                         paper_claim=c.paper_claim, at_roles=c.at_roles, seen=SEEN_V7))
+    return out
+
+POOLED_REVISIONS: list[Claim] = pooled_revisions({c.id: c for c in current_claims(CLAIMS)})
+CLAIMS = CLAIMS + POOLED_REVISIONS
+
+# %% ../nbs/19_ledger.ipynb #c016v7d
+def series_of(name: str, m: Mapping, kinds: Mapping[str, tuple[float, int]], label: str = "") -> Series:
+    "Measurement `m` ({'values', 'detail'}) named `name` as a Series on its scale, with its kind's pooled between-seed variance."
+    scale = inference.scale_of(name)
+    lo, hi, within, chance, n, limit = {}, {}, {}, None, None, None
+    for s, v in sorted(m["values"].items()):
+        d = m.get("detail", {}).get(s, {})
+        if scale == "iterations":
+            lo[s], hi[s] = inference.log_iterations(v, d.get("budget"))
+            within[s] = 0.0
+            limit = math.log10(1 + d["budget"]) if d.get("budget") else limit
+        elif v is not None:
+            lo[s] = hi[s] = float(v)
+            within[s] = d["se"] ** 2 if "se" in d else binomial_se(v, d["n"]) ** 2 if "n" in d else 0.0
+        chance, n = d.get("chance", chance), d.get("n", n)
+    between, df = kinds.get(inference.kind_of(name), (None, 0))
+    return Series(lo, hi, within, between, df, scale, chance, n, label, limit)
+
+def _open_parts(d: Decision) -> list[str]:
+    "Why a decision is open: each part whose 90% interval reaches both below zero and up to Δ."
+    out = []
+    for c in d.components:
+        if c.p_observed > inference.ALPHA and c.p_not_observed > inference.ALPHA:
+            lo, hi = c.estimate.interval()
+            out.append(f"{c.label}: {c.estimate.value:+.3g}, 90% interval [{lo:+.3g}, {hi:+.3g}] spans 0 and Δ = {c.delta:.3g}")
+    return out or [f"the parts combined: p = {d.p_observed:.2g} for observed, {d.p_not_observed:.2g} for not observed"]
+
+def _component_row(c: inference.Component) -> dict:
+    "One component of a pooled decision, as the ledger JSON shows it."
+    e = c.estimate
+    lo, hi = e.interval() if e.se > 0 else (None, None)
+    return {"label": c.label, "estimate": e.value, "bounds": [e.lo, e.hi], "se": e.se, "df": e.df, "interval": [lo, hi],
+            "delta": c.delta, "scale": e.scale, "seeds": e.seeds, "p_observed": c.p_observed,
+            "p_not_observed": c.p_not_observed}
+
+def _judge_pooled(claim: Claim, measurements: Mapping[str, Mapping], profile: str,
+                  verdicts: Mapping[str, str] | None, kinds: Mapping[str, tuple[float, int]] | None) -> dict[str, Any]:
+    "The ledger entry of a version-7 claim (see `judge`): one pooled decision over seeds, before multiplicity."
+    claim, unplayed = at_profile_rates(claim, profile)
+    kinds = inference.between_seed_variances({k: m["values"] for k, m in measurements.items()}) if kinds is None else kinds
+    missing = [m for m in claim.inputs.values() if m not in measurements]
+    values = {arg: measurements[m]["values"] for arg, m in claim.inputs.items() if m in measurements}
+    seeds = sorted(set().union(*(set(v) for v in values.values()))) if values else []
+    unmet = [f"premise {r} is {(verdicts or {}).get(r, 'not judged')}" for r in claim.requires
+             if (verdicts or {}).get(r) != "observed"]
+    decision, why = None, []
+    if unplayed:
+        verdict, why = "undecided", [f"no rate of the {profile} profile plays the paper's {r} (learning rate x fine-tuning "
+                                     "iterations within half a decade; profiles.role_rates)" for r in unplayed]
+    elif missing or not seeds:
+        verdict = "not measured"
+    else:
+        decision = claim.holds(**{a: series_of(m, measurements[m], kinds, a) for a, m in claim.inputs.items()})
+        verdict, why = inference.verdict_of(decision), list(decision.why) or _open_parts(decision)
+        if unmet:
+            verdict, why = "undecided", unmet + why
+    seen = claim.seen.get(profile, ())
+    return {"id": claim.id, "version": claim.version, "revises": claim.revises, "reason": claim.reason,
+            "introduced": introduced_by(claim), "requires": list(claim.requires), "text": claim.text,
+            "source": claim.source, "criterion": claim.criterion, "inputs": dict(claim.inputs),
+            "paper_claim": claim.paper_claim, "rule": "pooled",
+            "measured": {a: {str(s): v[s] for s in sorted(v)} for a, v in values.items()},
+            "uncertainty": {a: _uncertainty(measurements[m], sorted(measurements[m]["values"]))
+                            for a, m in claim.inputs.items() if m in measurements},
+            "missing": missing, "profile": profile, "seeds": seeds,
+            "chapters": list(dict.fromkeys(measurements[m].get("chapter") for m in claim.inputs.values()
+                                           if measurements.get(m, {}).get("chapter"))),
+            "holds_per_seed": {}, "components": [_component_row(c) for c in decision.components] if decision is not None else [],
+            "p_observed": decision.p_observed if decision is not None else None,
+            "p_not_observed": decision.p_not_observed if decision is not None else None,
+            "verdict_unadjusted": verdict, "verdict": verdict, "family": None,
+            "exploratory": bool(seeds) and set(seeds) <= set(seen),
+            "why_undecided": why if verdict == "undecided" else []}
+
+# %% ../nbs/19_ledger.ipynb #c016v7e
+FDR = 0.10  # the false-discovery rate Benjamini-Hochberg controls over the secondary claims
+
+def adjust_for_multiplicity(entries: list[dict], alpha: float = inference.ALPHA, q: float = FDR) -> None:
+    """Set the verdicts of the version-7 entries that reached a decision rule (measured, premises met) to the
+    multiplicity-adjusted ones (Holm over PRIMARY, Benjamini-Hochberg over the rest; a claim stays decided only if it is
+    decided both before and after), then re-check premises; return the summary the claims page shows."""
+    tested = {e["id"]: e for e in entries if e.get("rule") == "pooled" and e["p_observed"] is not None
+              and e["verdict_unadjusted"] == e["verdict"] and not any(w.startswith("premise ") for w in e["why_undecided"])}
+    primary = [i for i in tested if re.sub(r"-v\d+$", "", i) in PRIMARY]
+    adjusted = inference.adjusted_verdicts({i: Decision((), e["p_observed"], e["p_not_observed"]) for i, e in tested.items()},
+                                           primary, alpha, q)
+    for i, e in tested.items():
+        e["family"] = "primary" if i in primary else "secondary"
+        if adjusted[i] != e["verdict"]:
+            if e["verdict"] != "undecided":
+                e["why_undecided"] = [f"{e['verdict']} at level {alpha:g} alone (p = {min(e['p_observed'], e['p_not_observed']):.2g}), "
+                                      f"not after the adjustment for {'the primary claims (Holm)' if i in primary else 'many claims (Benjamini-Hochberg)'}"]
+            e["verdict"] = "undecided"
+    final = {e["id"]: e["verdict"] for e in entries}
+    for e in entries:  # a premise that the adjustment left undecided leaves the claim undecided
+        unmet = [r for r in e["requires"] if final.get(r) != "observed"]
+        if e.get("rule") == "pooled" and unmet and e["verdict"] != "undecided" and e["verdict"] != "not measured":
+            e["verdict"], e["why_undecided"] = "undecided", [f"premise {r} is {final.get(r)}" for r in unmet]
+            final[e["id"]] = "undecided"
+
+def multiplicity_summary(entries: Sequence[Mapping]) -> dict[str, Any]:
+    "How many version-7 claims each family holds and decided, and how many false decisions that allows."
+    pooled = [e for e in entries if e.get("rule") == "pooled" and e.get("family")]
+    decided = lambda fam: sum(e["verdict"] in ("observed", "not observed") for e in pooled if e["family"] == fam)
+    return {"alpha": inference.ALPHA, "fdr": FDR, "primary": sum(e["family"] == "primary" for e in pooled),
+            "secondary": sum(e["family"] == "secondary" for e in pooled), "primary_decided": decided("primary"),
+            "secondary_decided": decided("secondary"), "fwer_primary_at_most": inference.ALPHA,
+            "expected_false_secondary_at_most": FDR * decided("secondary")}
+
 # %% ../nbs/19_ledger.ipynb #c019
 def as_loaded(measured: Measurements, chapter: str = "") -> dict[str, dict]:
     "In-memory measurements ({name: {seed: value or measurement(...)}}) in the form `load_measurements` returns."
@@ -1012,11 +1244,13 @@ def judge_all(
     measurements: Mapping[str, Mapping],  # `load_measurements(...)` or `as_loaded(...)`
     profile: str,  # named in every entry
 ) -> list[dict]:
-    "The ledger entries of `claims` (see `judge`); premises read the verdicts of the claims judged before."
+    "The ledger entries of `claims` (see `judge`); premises read the verdicts of the claims judged before; version-7 verdicts adjusted for multiplicity."
     entries, verdicts = [], {}
+    kinds = inference.between_seed_variances({k: m["values"] for k, m in measurements.items()})
     for c in claims:
-        entries.append(judge(c, measurements, profile, verdicts))
+        entries.append(judge(c, measurements, profile, verdicts, kinds))
         verdicts[c.id] = entries[-1]["verdict"]
+    adjust_for_multiplicity(entries)
     return entries
 
 def write_ledger(results_dir: str | Path, profile: str, claims: Sequence[Claim] | None = None) -> tuple[Path, list[dict]]:
@@ -1026,7 +1260,7 @@ def write_ledger(results_dir: str | Path, profile: str, claims: Sequence[Claim] 
     current = {c.id for c in current_claims(claims)}
     count = lambda keep: {v: sum(e["verdict"] == v for e in entries if keep(e)) for v in VERDICTS}
     doc = {"profile": profile, "claims": entries, "counts": count(lambda e: e["id"] in current),
-           "counts_v1": count(lambda e: e["version"] == 1)}
+           "counts_v1": count(lambda e: e["version"] == 1), "multiplicity": multiplicity_summary(entries)}
     path = atomic_write_text(Path(results_dir) / profile / LEDGER_FILE, json.dumps(doc, indent=1) + "\n")
     return path, entries
 

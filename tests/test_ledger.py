@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ftmech.ledger import (ADDED, CLAIMS, CLAIMS_V1, REVISIONS, ROLE_REVISIONS, ROLE_RULE, VERDICTS, current_claims,
-                           introduced_by)
+from ftmech import inference
+from ftmech.ledger import (ADDED, CLAIMS, CLAIMS_V1, POOLED_RULE, REVISIONS, ROLE_REVISIONS, ROLE_RULE, V7_COMMIT, VERDICTS,
+                           current_claims, introduced_by)
 
 ROOT = Path(__file__).resolve().parents[1]
 LEDGER = ROOT / "results" / "smoke" / "claims.json"
@@ -39,6 +40,8 @@ def test_every_claim_is_judged_on_recorded_numbers(ledger):
 
 def test_verdicts_follow_from_the_per_seed_results(ledger):
     for e in ledger["claims"]:
+        if e.get("rule") == "pooled":
+            continue  # version 7: test_pooled_verdicts_follow_from_their_p_values
         holds = list(e["holds_per_seed"].values())
         if e["version"] == 1:
             assert None not in holds, e["id"]  # version 1 is never undecided
@@ -49,6 +52,24 @@ def test_verdicts_follow_from_the_per_seed_results(ledger):
                     else "mixed" if True in holds and False in holds else "undecided")
         assert e["verdict"] == expected, e["id"]
         assert (e["verdict"] == "undecided") == bool(e["why_undecided"]), e["id"]
+
+
+def test_pooled_verdicts_follow_from_their_p_values(ledger):
+    """Version 7: observed only when p(observed) <= alpha and not observed only when p(not observed) <= alpha (the
+    multiplicity adjustment can only withhold a decision); every undecided entry says why; the latest claims are v7."""
+    pooled = [e for e in ledger["claims"] if e.get("rule") == "pooled"]
+    assert {e["id"] for e in pooled} == {c.id for c in current_claims() if c.version == 7} and len(pooled) >= 50
+    for e in pooled:
+        if e["verdict"] == "observed":
+            assert e["p_observed"] <= inference.ALPHA and e["verdict_unadjusted"] == "observed", e["id"]
+        elif e["verdict"] == "not observed":
+            assert e["p_not_observed"] <= inference.ALPHA and e["verdict_unadjusted"] == "not observed", e["id"]
+        elif e["verdict"] == "undecided":
+            assert e["why_undecided"], e["id"]
+        for comp in e["components"]:
+            lo, hi = comp["interval"]
+            assert lo is None or (lo <= comp["bounds"][0] and comp["bounds"][1] <= hi), e["id"]
+    assert ledger["multiplicity"]["primary"] + ledger["multiplicity"]["secondary"] <= len(pooled)
 
 
 def test_accuracies_carry_their_chance_level_and_standard_error(ledger):
@@ -88,6 +109,14 @@ def test_every_criterion_is_unchanged_since_the_commit_that_introduced_it():
         if sources[commit] is None:
             pytest.skip("no git history (an installed package or a shallow copy)")
         criterion = c.criterion
+        if c.version == 7:  # the criterion it revises (or, for a version-1 claim, its first criterion with uncertainty) + the rule
+            assert criterion.endswith(POOLED_RULE), c.id
+            assert POOLED_RULE in sources[commit], f"{c.id}: the pooled rule is not the one committed in {commit}"
+            criterion = criterion.removesuffix(POOLED_RULE)
+            by_id = {x.id: x for x in CLAIMS}
+            if by_id[c.revises].version > 1:
+                assert criterion == by_id[c.revises].criterion, c.id
+                continue
         if c.at_roles and c.revises is not None:  # version 6: the criterion it revises (checked at its own commit) read at the roles' rates
             by_id = {x.id: x for x in CLAIMS}
             assert criterion == by_id[c.revises].criterion + ROLE_RULE, c.id
@@ -103,3 +132,17 @@ def test_the_ledger_page_lists_every_claim():
     missing = [c.id for c in CLAIMS if c.id not in text]
     assert not missing, f"claims missing from the ledger page: {missing}"
     assert "Summary" in text and "Reading" in text
+
+
+def test_the_pooled_rule_constants_are_unchanged_since_version_7():
+    """The level, the smallest effects of interest and the seeds a cell needs for its own variance are part of every
+    version-7 criterion: they must read as they did at the commit that introduced version 7."""
+    try:
+        then = subprocess.run(["git", "show", f"{V7_COMMIT}:ftmech/inference.py"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("no git history (an installed package or a shallow copy)")
+    now = (ROOT / "ftmech" / "inference.py").read_text()
+    for start in ("ALPHA = ", "SESOI = ", '         "loss": ', '         "iterations": ', "OWN_SEEDS = "):
+        line = lambda text: next(l for l in text.splitlines() if l.startswith(start))
+        assert line(now) == line(then), start
