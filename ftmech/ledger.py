@@ -1064,7 +1064,7 @@ CLAIMS: list[Claim] = CLAIMS_V1 + REVISIONS + ADDED + ROLE_REVISIONS  # judged i
 
 
 # %% ../nbs/19_ledger.ipynb #c016v7b
-V7_COMMIT = "V7COMMIT"  # the commit that introduced the version-7 rule, criteria and primary claims
+V7_COMMIT = "0fdf74d"  # the commit that introduced the version-7 rule, criteria and primary claims
 POOLED_RULE = ("; version 7: the contrast's mean over seeds, with a standard error from the evaluation set (shared by "
                "the seeds, so not divided by their number) and the seed-to-seed variance (its own from 3 seeds, else "
                "pooled over its measurements' kinds); observed when the 90% interval lies above zero, not observed when "
