@@ -11,16 +11,18 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .ledger import LEDGER_FILE, scorecard_rows
 from .profiles import PROFILES, dry_run_profile, profile_params
-from .utils import (EXECUTOR_ENV, RAY_ADDRESS_ENV, ArgumentParser, UserError, cli, executor_of, parse_value, ray_started,
+from .utils import (EXECUTOR_ENV, RAY_ADDRESS_ENV, ArgumentParser, UserError, atomic_write_text, cli, executor_of,
+                          markdown_table, parse_value, ray_started,
                           run_cli)
 
 # %% auto #0
 __all__ = ['READING_TAGS', 'DRY_RUN_ENV', 'RECORDED_BY', 'GPU_ASSUMPTIONS', 'Chapter', 'chapters', 'toc_files', 'BookFailed',
-           'NotebookFailed', 'run_chapter', 'is_progress', 'reading_tag', 'tag_for_reading', 'build_html', 'paper_refs',
-           'figure_sections', 'environment', 'declared_parameters', 'dry_run_chapters', 'dry_run_parameters',
-           'recorded_by', 'unmeasured_claims', 'run_chapters', 'chapter_runs', 'new_runs', 'book_estimate',
-           'format_estimate', 'cluster_estimate', 'check_parameters', 'main']
+           'NotebookFailed', 'run_chapter', 'is_progress', 'reading_tag', 'tag_for_reading', 'build_html',
+           'write_scorecard', 'paper_refs', 'figure_sections', 'environment', 'declared_parameters', 'dry_run_chapters',
+           'dry_run_parameters', 'recorded_by', 'unmeasured_claims', 'run_chapters', 'chapter_runs', 'new_runs',
+           'book_estimate', 'format_estimate', 'cluster_estimate', 'check_parameters', 'main']
 
 # %% ../nbs/90_book.ipynb #c005
 @dataclass(frozen=True)
@@ -137,6 +139,22 @@ def build_html(root: str | os.PathLike = ".", out: str | os.PathLike = "_build/b
     if not index.exists():
         raise BookFailed(f"jupyter-book reported success but {index} does not exist")
     return index
+
+# %% ../nbs/90_book.ipynb #c010t
+def write_scorecard(results_dir: str | os.PathLike, # where the chapters recorded their measurements
+                    profile: str, # the profile whose ledger to show
+                    path: str | os.PathLike, # the Markdown file the introduction includes
+                   ) -> Path:
+    "Write the claims scorecard of `profile` (or a line saying the ledger is not written yet) to `path`, atomically."
+    ledger = Path(results_dir) / profile / LEDGER_FILE
+    if not ledger.exists():
+        return atomic_write_text(path, f"*The claims ledger of the `{profile}` profile is not written yet: run the claims chapter.*\n")
+    doc = json.loads(ledger.read_text())
+    rows = [{k: v for k, v in r.items() if k != "contrast"} for r in scorecard_rows(doc)]
+    counts = ", ".join(f"{n} {v}" for v, n in doc["counts"].items() if n)
+    head = (f"Measured at the `{profile}` profile: {counts}. Estimates are means over seeds with 90% intervals; the "
+            "verdicts, the criteria and every earlier version are on the [claims page](runs/claims.ipynb).\n\n")
+    return atomic_write_text(path, head + markdown_table(rows) + "\n")
 
 # %% ../nbs/90_book.ipynb #c010b
 _REFS = re.compile(r"\b(Fig|Table)s?\.?\s+((?:\d+(?:\s*[–-]\s*\d+)?(?:\s+(?:left|right))?(?:\s*,\s*|\s+and\s+)?)+)")
@@ -556,6 +574,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         print(f"not building the HTML: chapters not yet executed: {missing}")
         return 0
+    write_scorecard(results, profile, root / "book" / "scorecard.md")  # the introduction includes it
     index = build_html(root, out)  # BookFailed: exit 1
     print(f"book: {index.resolve()}")
     return 0
