@@ -1232,7 +1232,7 @@ def multiplicity_summary(entries: Sequence[Mapping]) -> dict[str, Any]:
             "expected_false_secondary_at_most": FDR * decided("secondary")}
 
 # %% ../nbs/19_ledger.ipynb #c016v8b
-V8_COMMIT = "V8COMMIT"  # the commit that introduced the version-8 criteria and claims
+V8_COMMIT = "1b57f42"  # the commit that introduced the version-8 criteria and claims
 
 def faithful_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
     "Version 8: the inhibitor at C_Tr = 0, attention to a at the compiled counting head, and the attention-stays-on-a claim."
