@@ -269,7 +269,7 @@ GPU_ASSUMPTIONS: Mapping[str, float] = MappingProxyType({
 
 def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     "The PCFG chapters' training runs: {chapter: {key: (protocol, iterations)}}, as the chapters build them."
-    from ftmech.pcfg import (Cell, grid, length_cells, pretrain_at_length, probe_cells, prune_cells, pt_lengths, randft_keys,
+    from ftmech.pcfg import (Cell, grid, ladder_cells, length_cells, pretrain_at_length, probe_cells, prune_cells, pt_lengths, randft_keys,
                              reft_cells)
     from ftmech.profiles import profile_params
     PT, P = profile_params("pretrain", profile), profile_params("pcfg", profile)
@@ -288,7 +288,7 @@ def _pcfg_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     at = lambda q, *key: key if q == "q100" else (*key, q)  # the full length's runs are the other chapters' own
     return {
         "pretrain": pt(*PT["priors"], f"{low}/swapped"),
-        "finetune": {**pt(*P["priors"]), **ft(grid(P))},
+        "finetune": {**pt(*P["priors"]), **ft(grid(P) + ladder_cells(P))},
         "prune": {**pt(*P["priors"]), **ft(prune_cells(P))},
         "probe": {**pt(*P["priors"]), **ft(probe_cells(P))},
         "reft": {**main, **ft(revived), **reft(revived), **base("counting", seeds),

@@ -12,23 +12,23 @@ from typing import Any
 
 from . import inference
 from .inference import Decision, Estimate, Series
-from .profiles import PROFILES, role_rates
+from .profiles import PROFILES, ladder_rates, role_rates
 from .utils import atomic_write_text
 
 # %% auto #0
 __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS', 'V3_COMMIT', 'V3_NOISE_COMMIT', 'V4_COMMIT',
            'V5_COMMIT', 'V5_LENGTH_COMMIT', 'V6_COMMIT', 'ROLE_RULE', 'ROLE_NAMES', 'V6_APPENDIX_COMMIT',
            'V6_APPENDIX_LITERAL_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'ADDED', 'ROLE_REVISIONS', 'CLAIMS', 'V7_COMMIT',
-           'POOLED_RULE', 'PRIMARY', 'SEEN_V7', 'POOLED_REVISIONS', 'FDR', 'V8_COMMIT', 'V8_CLAIMS', 'PROFILE_ORDER',
-           'VERDICT_COLOURS', 'measurement', 'with_levels', 'with_budgets', 'record', 'load_measurements', 'Claim',
-           'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below',
-           'at_chance', 'exceeds', 'faster', 'reached', 'not_reached', 'all_of', 'any_of', 'given', 'minus', 'scaled',
-           'mean_of', 'best_of', 'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims',
-           'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions', 'revival_claims',
-           'appendix_probe_claims', 'tracr_revisions', 'stories_revisions', 'current_claims', 'pooled_revisions',
-           'series_of', 'adjust_for_multiplicity', 'multiplicity_summary', 'faithful_revisions', 'as_loaded',
-           'judge_all', 'write_ledger', 'profile_ledgers', 'summary_rows', 'deciding_part', 'estimate_text',
-           'scorecard_rows']
+           'POOLED_RULE', 'PRIMARY', 'SEEN_V7', 'POOLED_REVISIONS', 'FDR', 'V8_COMMIT', 'V8_CLAIMS', 'V8_LADDER_COMMIT',
+           'LADDER_CLAIMS', 'PROFILE_ORDER', 'VERDICT_COLOURS', 'measurement', 'with_levels', 'with_budgets', 'record',
+           'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least',
+           'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'not_reached', 'all_of', 'any_of', 'given',
+           'minus', 'scaled', 'mean_of', 'best_of', 'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims',
+           'stories_claims', 'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions',
+           'revival_claims', 'appendix_probe_claims', 'tracr_revisions', 'stories_revisions', 'current_claims',
+           'pooled_revisions', 'series_of', 'adjust_for_multiplicity', 'multiplicity_summary', 'faithful_revisions',
+           'trend', 'rises_with', 'ladder_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
+           'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -117,6 +117,7 @@ class Claim:
     requires: tuple[str, ...] = ()  # ids of claims this one presupposes: undecided unless they are observed
     paper_claim: bool = True  # False: a question this project adds (an extension), not a claim the paper makes
     at_roles: bool = False  # inputs name learning rates as `{eta_M}` etc., read at the rate that plays that role (version 6)
+    over_ladder: bool = False  # inputs name the rate as `{ladder}`: one input per rung of the profile's ladder (version 8)
     seen: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # profile -> seeds whose measurements were seen
     # before this criterion was written: judged on those seeds only, its verdict is exploratory (version 7)
 
@@ -1161,6 +1162,11 @@ def _judge_pooled(claim: Claim, measurements: Mapping[str, Mapping], profile: st
                   verdicts: Mapping[str, str] | None, kinds: Mapping[str, tuple[float, int]] | None) -> dict[str, Any]:
     "The ledger entry of a version-7 claim (see `judge`): one pooled decision over seeds, before multiplicity."
     claim, unplayed = at_profile_rates(claim, profile)
+    rungs = (ladder_rates(profile) if profile in PROFILES else {}) if claim.over_ladder else {}
+    if claim.over_ladder:  # one input per rung: 'arg@i' reads the measurement at the ladder's i-th rate
+        claim = replace(claim, inputs={(f"{a}@{i}" if "{ladder}" in m else a): m.replace("{ladder}", n)
+                                       for a, m in claim.inputs.items()
+                                       for i, n in (enumerate(rungs) if "{ladder}" in m else [(0, "")])})
     kinds = inference.between_seed_variances({k: m["values"] for k, m in measurements.items()}) if kinds is None else kinds
     missing = [m for m in claim.inputs.values() if m not in measurements]
     values = {arg: measurements[m]["values"] for arg, m in claim.inputs.items() if m in measurements}
@@ -1174,7 +1180,13 @@ def _judge_pooled(claim: Claim, measurements: Mapping[str, Mapping], profile: st
     elif missing or not seeds:
         verdict = "not measured"
     else:
-        decision = claim.holds(**{a: series_of(m, measurements[m], kinds, a) for a, m in claim.inputs.items()})
+        args = {a: series_of(m, measurements[m], kinds, a) for a, m in claim.inputs.items()}
+        if claim.over_ladder:  # 'arg@i' -> arg = [rung 0, rung 1, ...], and log10 of the rungs' rates
+            grouped: dict[str, list] = {}
+            for a in sorted((a for a in args if "@" in a), key=lambda a: int(a.rsplit("@", 1)[1])):
+                grouped.setdefault(a.rsplit("@", 1)[0], []).append(args.pop(a))
+            args |= grouped | {"log_rates": [math.log10(r) for r in rungs.values()]}
+        decision = claim.holds(**args)
         verdict, why = inference.verdict_of(decision), list(decision.why) or _open_parts(decision)
         if unmet:
             verdict, why = "undecided", unmet + why
@@ -1279,6 +1291,66 @@ def faithful_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
 V8_CLAIMS: list[Claim] = faithful_revisions({c.id: c for c in CLAIMS})
 CLAIMS = CLAIMS + V8_CLAIMS
 ADDED = ADDED + [c for c in V8_CLAIMS if c.revises is None]  # every claim without a version 1
+
+# %% ../nbs/19_ledger.ipynb #c016v8d
+V8_LADDER_COMMIT = "V8LADDERCOMMIT"  # the commit that introduced the ladder's trend claims
+
+def trend(ys: Sequence, xs: Sequence[float]):
+    "Least-squares slope of `ys` (Values or Series, one per x) on `xs`: their sum weighted by (x - mean) / sum of squares."
+    m = sum(xs) / len(xs)
+    ss = sum((x - m) ** 2 for x in xs)
+    terms = [y * ((x - m) / ss) for y, x in zip(ys, xs)]
+    return sum(terms[1:], terms[0])
+
+def rises_with(ys: Sequence, xs: Sequence[float], what: str) -> Decision:
+    "The slope of `ys` per unit of `xs` is positive (pooled; Δ: the scale's SESOI per unit)."
+    return inference.contrast(trend(ys, xs), f"slope of {what} per decade of learning rate")
+
+def ladder_claims() -> list[Claim]:
+    "Trend claims over the profile's learning-rate ladder (version 8, added)."
+    ft = lambda prior, c, m, kind="ft": f"{kind}/counting/{prior}/c{c}/{{ladder}}/{m}"
+    new = lambda *a, **kw: Claim(*a, version=8, introduced=V8_LADDER_COMMIT, over_ladder=True, **kw)
+    drops = lambda pt, ft_: [minus(p, f) for p, f in zip(pt, ft_)]
+    return [
+        new("pcfg-ladder-shortcut",
+            "With a weakly relevant capability (low prior) and C_Tr = 1, fine-tuning learns the spurious shortcut, not "
+            "the real task, at every rate: where it fits the fine-tuning data it does so through the correlation.",
+            "Sec. 5.1 (behaviour); Fig. 5",
+            "Acc. O_FT(C_Te=1) >= 0.9 at the ladder's largest rate, and Acc. O_FT(C_Te=0) <= its chance level + 0.05 at "
+            "every rate of the ladder (low prior, C_Tr = 1, first seed)" + POOLED_RULE,
+            {"c1": ft("low", 1, "acc_ft_cte1"), "c0": ft("low", 1, "acc_ft_cte0")},
+            lambda c1, c0, log_rates: all_of(at_least(c1[-1], 0.9), *(at_most(x, x.chance + 0.05) for x in c0))),
+        new("pcfg-ladder-pt-accuracy-falls-with-rate",
+            "The larger the fine-tuning learning rate, the more fine-tuning lowers the pretraining task's accuracy (low "
+            "prior, C_Tr = 1).",
+            "Sec. 5.1 (PT-task accuracy); Figs. 6, 68-75",
+            "the drop of Acc. O_PT(C_Te=0) during fine-tuning (step 0 minus the end, same evaluation set) rises with "
+            "log10(learning rate) along the ladder: least-squares slope per decade > 0 (low prior, C_Tr = 1, first seed)"
+            + POOLED_RULE,
+            {"pt": ft("low", 1, "acc_pt_cte0", "ft0"), "ft": ft("low", 1, "acc_pt_cte0")},
+            lambda pt, ft, log_rates: rises_with(drops(pt, ft), log_rates, "the drop of Acc. O_PT")),
+        new("pcfg-ladder-real-task-needs-rate",
+            "Without the correlation (C_Tr = 0) a weakly relevant capability learns the real fine-tuning task only at "
+            "a large enough learning rate.",
+            "Sec. 5.1 (behaviour); Figs. 5, 60",
+            "Acc. O_FT(C_Te=0) rises with log10(learning rate) along the ladder (slope per decade > 0) and is >= 0.9 at "
+            "its largest rate (low prior, C_Tr = 0, first seed)" + POOLED_RULE,
+            {"c0": ft("low", 0, "acc_ft_cte0")},
+            lambda c0, log_rates: all_of(rises_with(c0, log_rates, "Acc. O_FT(C_Te=0)"), at_least(c0[-1], 0.9))),
+        new("pcfg-ladder-weak-relevance-loses-more",
+            "Fine-tuning damages the pretraining task more when the capability is weakly relevant: over the whole "
+            "ladder of rates, Acc. O_PT falls more with the low prior than with the high prior (C_Tr = 1).",
+            "Sec. 5.1 (PT-task accuracy); Fig. 6",
+            "mean over the ladder's rates of the drop of Acc. O_PT(C_Te=0) during fine-tuning: low prior > high prior "
+            "(C_Tr = 1, first seed)" + POOLED_RULE,
+            {"lpt": ft("low", 1, "acc_pt_cte0", "ft0"), "lft": ft("low", 1, "acc_pt_cte0"),
+             "hpt": ft("high", 1, "acc_pt_cte0", "ft0"), "hft": ft("high", 1, "acc_pt_cte0")},
+            lambda lpt, lft, hpt, hft, log_rates: exceeds(mean_of(*drops(lpt, lft)), mean_of(*drops(hpt, hft)))),
+    ]
+
+LADDER_CLAIMS: list[Claim] = ladder_claims()
+CLAIMS = CLAIMS + LADDER_CLAIMS
+ADDED = ADDED + LADDER_CLAIMS
 
 # %% ../nbs/19_ledger.ipynb #c019
 def as_loaded(measured: Measurements, chapter: str = "") -> dict[str, dict]:

@@ -24,11 +24,12 @@ from .train import (accuracy, build_eval_sets, loss_fn, execute_many, finetune_c
 
 # %% auto #0
 __all__ = ['INHIBITOR_LR', 'FT_METRICS', 'Cell', 'lr_value', 'grid', 'inhibitor_cells', 'prune_cells', 'probe_cells',
-           'pretrain_configs', 'pretrained', 'pt_lengths', 'pretrain_at_length', 'length_cells', 'ft_data', 'ft_train',
-           'ft_config', 'finetuned', 'reft_train', 'reft_cells', 'randft_keys', 'revived', 'baselines', 'prune_job',
-           'probe_data', 'probe_job', 'analysed', 'final', 'at_step', 'iters_to', 'by_seed', 'mean_spread', 'fmt',
-           'chance_level', 'eval_levels', 'acc_measurement', 'prune_fresh_job', 'behaviour_measurements', 'seed_curve',
-           'plot_seed_curves', 'runs_where', 'behaviour_figure', 'behaviour_values', 'behaviour_tables']
+           'ladder_cells', 'pretrain_configs', 'pretrained', 'pt_lengths', 'pretrain_at_length', 'length_cells',
+           'ft_data', 'ft_train', 'ft_config', 'finetuned', 'reft_train', 'reft_cells', 'randft_keys', 'revived',
+           'baselines', 'prune_job', 'probe_data', 'probe_job', 'analysed', 'final', 'at_step', 'iters_to', 'by_seed',
+           'mean_spread', 'fmt', 'chance_level', 'eval_levels', 'acc_measurement', 'prune_fresh_job',
+           'behaviour_measurements', 'seed_curve', 'plot_seed_curves', 'runs_where', 'behaviour_figure',
+           'behaviour_values', 'behaviour_tables']
 
 # %% ../nbs/09_pcfg.ipynb #c006
 @dataclass(frozen=True, order=True)
@@ -46,8 +47,8 @@ class Cell:
         return f"{self.task}/{self.prior}/c{self.c_tr:g}/{self.lr}"
 
 def lr_value(p: Mapping[str, Any], name: str) -> float:
-    "The learning rate named `name`: one of the grid's `lrs` or of the profile's `extra_lrs`."
-    rates = {**p["lrs"], **p.get("extra_lrs", {})}
+    "The learning rate named `name`: one of the grid's `lrs`, the profile's `extra_lrs` or its `ladder_lrs`."
+    rates = {**p["lrs"], **p.get("extra_lrs", {}), **p.get("ladder_lrs", {})}
     if name not in rates:
         raise ValueError(f"unknown learning-rate name {name!r}; the profile defines {list(rates)}")
     return rates[name]
@@ -86,6 +87,11 @@ def probe_cells(p: Mapping[str, Any]) -> list[Cell]:
     low, first, ends = p["priors"][0], p["seeds"][0], (min(p["c_trs"]), max(p["c_trs"]))
     return [c for c in grid(p) if c.seed == first or (c.prior == low and c.c_tr in ends)]
 
+
+# %% ../nbs/09_pcfg.ipynb #c4b2b254
+def ladder_cells(p: Mapping[str, Any]) -> list[Cell]:
+    "The learning-rate ladder's models: ladder_priors x ladder_c_trs x every `ladder` rate (ascending), first seed."
+    return [c for c in grid(p, priors=p["ladder_priors"], c_trs=p["ladder_c_trs"], lrs=p["ladder"]) if c.seed == p["seeds"][0]]
 
 # %% ../nbs/09_pcfg.ipynb #c009
 def pretrain_configs(pt: Mapping[str, Any], priors: Sequence[str] = (), swapped: Sequence[str] = (),

@@ -12,7 +12,7 @@ from typing import Any
 
 # %% auto #0
 __all__ = ['PROFILES', 'SIZE_KEYS', 'GRID_KEYS', 'OFFLINE_KEYS', 'ADAPTED_KEYS', 'Profile', 'check_value', 'profile_params',
-           'key_kinds', 'dry_profile', 'dry_run_profile', 'lr_roles', 'role_rates']
+           'key_kinds', 'dry_profile', 'dry_run_profile', 'lr_roles', 'role_rates', 'ladder_rates']
 
 # %% ../nbs/89_profiles.ipynb #c006
 @dataclass(frozen=True)
@@ -41,13 +41,18 @@ def _pcfg(**kw) -> dict:
     reft_small_lr: the smaller reverse fine-tuning rate of Fig. 9 (ten times below reft_lr, as the paper's η_S is
     below its η_M); reft_c_trs: the C_Tr of the reverse fine-tuned parents (Fig. 76; every seed at the highest).
     mix_priors x mix_lrs x mix_fractions x (lowest, highest C_Tr), first seed: the mixing runs of App. E.1.
+    ladder: rate names (grid, extra or ladder_lrs: rates only the ladder trains, outside the role table of `lr_roles`),
+    ascending, spanning about two decades: ladder_priors x ladder_c_trs are
+    fine-tuned at each (first seed) so the ledger's trend claims read behaviour as a function of the rate, not at an
+    assumed role (`paper`: the paper's own η_S, η_M, η_L).
     seeded_lrs: the grid rates fine-tuned at every seed where C_Tr is in seeded_c_trs (None: every rate; `cpu`: the
     rate that plays a paper rate, since its η_S, 1e-5 x 150 iterations, plays none; see `lr_roles`)."""
     base = dict(priors=("low", "medium", "high"), index_c_trs=(0.0, 1.0), mix_fractions=(0.5, 0.1, 0.001),
                 mix_priors=("low", "high"), mix_lrs=("eta_M",),  # App. E.1: Figs. 18-19 (low), 20-21 (high)
                 jail_priors=("low", "high"), jail_pt_steps=1_500, reft_from="eta_M", reft_lr="eta_S", reft_small_lr="eta_VS",
                 reft_c_trs=(0.0, 1.0), extra_lrs={}, pt_fractions=(0.05, 0.25, 1.0), seeded_lrs=None,
-                length_priors=("low", "high"), length_c_trs=(0.0, 1.0), warmup=0.2, weight_decay=0.1,
+                length_priors=("low", "high"), length_c_trs=(0.0, 1.0), ladder=("eta_S", "eta_M"), ladder_lrs={},
+                ladder_priors=("low", "high"), ladder_c_trs=(0.0, 1.0), warmup=0.2, weight_decay=0.1,
                 grad_clip=1.0)
     return {**base, **kw}
 
@@ -96,7 +101,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(40, 32, 20, 20, 128)),
         "reft": dict(lr=1e-5, **_loop(40, 32, 20, 20, 128)),
         "pcfg": _pcfg(c_trs=(0.0, 0.8, 1.0), seeded_c_trs=(1.0,), seeds=(0, 1), lrs={"eta_M": 1e-4, "eta_S": 1e-5},
-                      extra_lrs={"eta_L": 1e-3, "eta_VS": 1e-6}, paper_roles={"eta_L": "eta_L", "eta_M": "eta_M", "eta_S": "eta_S"},  # names: every claim measured
+                      extra_lrs={"eta_L": 1e-3, "eta_VS": 1e-6}, ladder=("eta_S", "eta_M", "eta_L"), ladder_priors=("low",),
+                      paper_roles={"eta_L": "eta_L", "eta_M": "eta_M", "eta_S": "eta_S"},  # names: every claim measured
                       length_priors=("low",), length_c_trs=(1.0,),  # what the claims read
                       ft_steps=10, ft_eval_every=2, reft_steps=10, batch_size=16, eval_size=64, processes=1,
                       prune_k=4, probe_steps=50, probe_train=128, probe_test=64, mix_fractions=(0.5, 0.001), jail_pt_steps=60,
@@ -128,6 +134,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       seeded_lrs=("eta_M",),
                       extra_lrs={"eta_L": 1e-4 * 10_000 / 150,  # the paper's η_L x its 10K iterations / our 150
                                  "eta_VS": 1e-6},  # reft_small_lr: reft_lr / 10
+                      ladder_lrs={"lr3e-5": 3e-5, "lr3e-4": 3e-4, "lr1e-3": 1e-3},  # the ladder's other rungs
+                      ladder=("eta_S", "lr3e-5", "eta_M", "lr3e-4", "lr1e-3"),  # 1e-5 ... 1e-3, two decades
                       paper_roles={"eta_L": "eta_L", "eta_S": "eta_M"},  # no cpu rate plays η_M (see lr_roles)
                       batch_size=96, eval_size=400, processes=2, prune_k=15, probe_steps=1_000, probe_train=2_000,
                       probe_test=500),
@@ -155,6 +163,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
                       processes=1, prune_k=100, probe_steps=4_000, probe_train=20_000, probe_test=2_000,
                       index_c_trs=(0.0, 0.5, 0.8, 1.0), jail_priors=("low", "medium", "high"), jail_pt_steps=200_000,
                       mix_lrs=("eta_M", "eta_S"),  # Figs. 18-21: both rates
+                      ladder=("eta_S", "eta_M", "eta_L"),  # the paper's own rates: 1e-6 ... 1e-4
                       pt_fractions=(0.05, 0.25, 0.5, 1.0)),
         "tracr": _tracr(counter_len=46, c_trs=(0.0, 0.2, 0.5, 0.6, 0.8, 0.9, 1.0), seeds=(0, 1, 2), steps=10_000,
                         reft_steps=10_000, scr_ft_steps=10_000, budget_steps=20_000,
@@ -235,7 +244,7 @@ GRID_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({k: frozenset(v) for 
     "finetune": {"task", "operand", "pt_operand", "c_tr", "lr", "warmup", "weight_decay", "grad_clip", "seed"},
     "reft": {"lr", "warmup", "weight_decay", "grad_clip", "seed"},
     "pcfg": {"priors", "c_trs", "seeded_c_trs", "seeded_lrs", "seeds", "lrs", "extra_lrs", "pt_fractions", "length_priors", "length_c_trs", "reft_from", "reft_lr", "reft_small_lr", "reft_c_trs", "paper_roles", "mix_priors", "mix_lrs", "index_c_trs", "mix_fractions",
-             "jail_priors", "prune_k", "warmup", "weight_decay", "grad_clip"},
+             "jail_priors", "prune_k", "ladder", "ladder_lrs", "ladder_priors", "ladder_c_trs", "warmup", "weight_decay", "grad_clip"},
     "tracr": {"c_trs", "seeds", "lrs", "reft_pairs", "scr_ft_lrs", "reft_c_trs", "prune_k", "offset", "coldness",
               "exactness", "noise_std", "noise_stds", "map_scales", "map_cells", "map_seeds", "variant_ft_smaller", "variant_offset",
               "variant_cells", "momentum", "warmup", "grad_clip"},
@@ -317,3 +326,9 @@ def role_rates(profile: str) -> dict[str, str]:
     "{the paper's learning-rate name: the name of `profile`'s rate that plays its role} (its pcfg `paper_roles`; a role no rate plays is absent)."
     return dict(profile_params("pcfg", profile)["paper_roles"])
 
+
+def ladder_rates(profile: str) -> dict[str, float]:
+    "{rate name: value} of `profile`'s PCFG learning-rate ladder (its pcfg `ladder`), ascending."
+    p = profile_params("pcfg", profile)
+    rates = {**p["lrs"], **p.get("extra_lrs", {}), **p.get("ladder_lrs", {})}
+    return {n: rates[n] for n in p["ladder"]}
