@@ -1293,7 +1293,7 @@ CLAIMS = CLAIMS + V8_CLAIMS
 ADDED = ADDED + [c for c in V8_CLAIMS if c.revises is None]  # every claim without a version 1
 
 # %% ../nbs/19_ledger.ipynb #c016v8d
-V8_LADDER_COMMIT = "V8LADDERCOMMIT"  # the commit that introduced the ladder's trend claims
+V8_LADDER_COMMIT = "b288d35"  # the commit that introduced the ladder's trend claims
 
 def trend(ys: Sequence, xs: Sequence[float]):
     "Least-squares slope of `ys` (Values or Series, one per x) on `xs`: their sum weighted by (x - mean) / sum of squares."
