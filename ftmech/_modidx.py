@@ -150,6 +150,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                'ftmech/inference.py'),
                                   'ftmech.inference.constant': ('inference.html#constant', 'ftmech/inference.py'),
                                   'ftmech.inference.contrast': ('inference.html#contrast', 'ftmech/inference.py'),
+                                  'ftmech.inference.detectable_effect': ('inference.html#detectable_effect', 'ftmech/inference.py'),
                                   'ftmech.inference.given': ('inference.html#given', 'ftmech/inference.py'),
                                   'ftmech.inference.holm': ('inference.html#holm', 'ftmech/inference.py'),
                                   'ftmech.inference.kind_of': ('inference.html#kind_of', 'ftmech/inference.py'),

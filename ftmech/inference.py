@@ -15,7 +15,8 @@ from scipy import stats
 # %% auto #0
 __all__ = ['ALPHA', 'SESOI', 'OWN_SEEDS', 'scale_of', 'kind_of', 'Estimate', 'constant', 't_quantile', 'Series',
            'sample_variance', 'pooled', 'between_seed_variances', 'Component', 'Decision', 'contrast', 'all_of',
-           'any_of', 'given', 'verdict_of', 'log_iterations', 'holm', 'benjamini_hochberg', 'adjusted_verdicts']
+           'any_of', 'given', 'verdict_of', 'log_iterations', 'holm', 'benjamini_hochberg', 'adjusted_verdicts',
+           'detectable_effect']
 
 # %% ../nbs/18_inference.ipynb #c005
 ALPHA = 0.05  # one-sided level of each test: a decision leaves the 90% interval (two 5% tails) on one side
@@ -294,3 +295,16 @@ def adjusted_verdicts(decisions: Mapping[str, Decision], primary: Sequence[str],
             out[c] = ("undecided" if not rejected else
                       "observed" if d.p_observed <= d.p_not_observed else "not observed")
     return out
+
+# %% ../nbs/18_inference.ipynb #c026
+def detectable_effect(n: int,  # evaluation-set size
+                      seeds: int,  # seeds pooled
+                      p: float = 0.5,  # the accuracy near which the claim sits (0.5: the worst case)
+                      between_sd: float = 0.02,  # seed-to-seed standard deviation of the accuracy
+                      power: float = 0.8,  # probability of observing an effect of the returned size
+                      alpha: float = ALPHA) -> float:
+    "The smallest true effect (distance from the claim's zero) observed with probability `power` by the pooled rule."
+    if n < 1 or seeds < 1 or not 0 < power < 1:
+        raise ValueError(f"need n >= 1, seeds >= 1 and 0 < power < 1; got n={n}, seeds={seeds}, power={power}")
+    se = math.sqrt(p * (1 - p) / n + between_sd ** 2 / seeds)
+    return (t_quantile(1 - alpha, math.inf) + float(stats.norm.ppf(power))) * se
