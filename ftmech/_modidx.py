@@ -225,6 +225,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'ftmech.ledger.scaled': ('ledger.html#scaled', 'ftmech/ledger.py'),
                                'ftmech.ledger.scorecard_rows': ('ledger.html#scorecard_rows', 'ftmech/ledger.py'),
                                'ftmech.ledger.seed_spread': ('ledger.html#seed_spread', 'ftmech/ledger.py'),
+                               'ftmech.ledger.seen_before_v7': ('ledger.html#seen_before_v7', 'ftmech/ledger.py'),
                                'ftmech.ledger.series_of': ('ledger.html#series_of', 'ftmech/ledger.py'),
                                'ftmech.ledger.stories_claims': ('ledger.html#stories_claims', 'ftmech/ledger.py'),
                                'ftmech.ledger.stories_revisions': ('ledger.html#stories_revisions', 'ftmech/ledger.py'),

@@ -26,9 +26,9 @@ __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS',
            'minus', 'scaled', 'mean_of', 'best_of', 'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims',
            'stories_claims', 'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions',
            'revival_claims', 'appendix_probe_claims', 'tracr_revisions', 'stories_revisions', 'current_claims',
-           'pooled_revisions', 'series_of', 'adjust_for_multiplicity', 'multiplicity_summary', 'faithful_revisions',
-           'trend', 'rises_with', 'ladder_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
-           'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
+           'seen_before_v7', 'pooled_revisions', 'series_of', 'adjust_for_multiplicity', 'multiplicity_summary',
+           'faithful_revisions', 'trend', 'rises_with', 'ladder_claims', 'as_loaded', 'judge_all', 'write_ledger',
+           'profile_ledgers', 'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -1079,7 +1079,12 @@ PRIMARY = (  # the paper's headline findings (Abstract, Sec. 1, Figs. 5, 7-11), 
     "pcfg-probe-count-a-survives", "pcfg-reft-faster-than-scr-ft", "tracr-counter-eta_S-shortcut",
     "tracr-prune-one-weight-revives", "tracr-reft-faster-than-scr-ft-eta_M", "stories-probe-feature-retained-eta_S",
     "stories-reft-faster-than-not-in-pt")
-SEEN_V7 = {"cpu": (0, 1, 2), "smoke": (0, 1), "paper-dry": (0, 1, 2)}  # seeds whose measurements were seen before version 7
+SEEN_V7 = {"pcfg": {"cpu": (0, 1, 2)}, "tracr": {"cpu": (0, 1)}, "stories": {"cpu": (0,)}}  # per setting: the cpu
+# seeds whose measurements the earlier ledgers had shown when version 7 was written (smoke and paper-dry are no evidence)
+
+def seen_before_v7(claim_id: str) -> dict[str, tuple[int, ...]]:
+    "{profile: seeds} whose measurements were seen before version 7, for the setting of `claim_id` (by its prefix)."
+    return SEEN_V7["tracr" if claim_id.startswith("tracr-") else "stories" if claim_id.startswith("stories-") else "pcfg"]
 
 def _v7_first_criteria() -> dict[str, tuple[str, Callable[..., Decision]]]:
     "Version-7 criteria of the claims whose latest version is 1 (plain numbers): {base id: (criterion, predicate)}."
@@ -1117,7 +1122,7 @@ def pooled_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
         out.append(Claim(f"{root}-v7", c.text, c.source, criterion + POOLED_RULE, dict(c.inputs), holds, version=7,
                          revises=c.id, reason="the decision rule: " + POOLED_RULE.removeprefix("; version 7: "),
                          introduced=V7_COMMIT, requires=tuple(renamed.get(r, r) for r in c.requires),
-                         paper_claim=c.paper_claim, at_roles=c.at_roles, seen=SEEN_V7))
+                         paper_claim=c.paper_claim, at_roles=c.at_roles, seen=seen_before_v7(root)))
     return out
 
 POOLED_REVISIONS: list[Claim] = pooled_revisions({c.id: c for c in current_claims(CLAIMS)})
@@ -1273,7 +1278,7 @@ def faithful_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
             "counting head) >= half the compiled model's; premise: tracr-counter-eta_M-learns-b-v2 observed" + rule,
             {"a": attn("eta_M", 0, "a"), "a0": "tracr/attn/counter/compiled/a", "b": carrier("b"), "b0": carrier("b_compiled")},
             lambda a, a0, b, b0: all_of(exceeds(b, b0, 0.1), at_least(minus(a, scaled(a0, 0.5)), 0.0)),
-            revises=att.id, requires=att.requires, seen=SEEN_V7,
+            revises=att.id, requires=att.requires, seen=SEEN_V7["tracr"],
             reason="version 3 judged 'attention to a persists' at the carrier head; when the carrier is the copy head "
             "the compiled model's a-mass there is about 1/9, so half of it is nearly vacuous"),
         new("tracr-counter-attention-stays-on-a",
@@ -1285,7 +1290,7 @@ def faithful_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
             {"s0": attn("eta_S", 0, "a"), "s1": attn("eta_S", 1, "a"), "m1": attn("eta_M", 1, "a"),
              "a0": "tracr/attn/counter/compiled/a"},
             lambda s0, s1, m1, a0: all_of(*(at_least(minus(x, scaled(a0, 0.5)), 0.0) for x in (s0, s1, m1))),
-            seen=SEEN_V7),
+            seen=SEEN_V7["tracr"]),
     ]
 
 V8_CLAIMS: list[Claim] = faithful_revisions({c.id: c for c in CLAIMS})
