@@ -1315,6 +1315,8 @@ def ladder_claims() -> list[Claim]:
     "Trend claims over the profile's learning-rate ladder (version 8, added)."
     ft = lambda prior, c, m, kind="ft": f"{kind}/counting/{prior}/c{c}/{{ladder}}/{m}"
     new = lambda *a, **kw: Claim(*a, version=8, introduced=V8_LADDER_COMMIT, over_ladder=True, **kw)
+    why = ("no cpu rate plays the paper's η_M (learning rate x iterations), so the role reading of versions 6-7 is "
+           "undecided by construction; the ladder reads the claim along every rate instead of at an assumed role")
     drops = lambda pt, ft_: [minus(p, f) for p, f in zip(pt, ft_)]
     return [
         new("pcfg-ladder-shortcut",
@@ -1324,7 +1326,8 @@ def ladder_claims() -> list[Claim]:
             "Acc. O_FT(C_Te=1) >= 0.9 at the ladder's largest rate, and Acc. O_FT(C_Te=0) <= its chance level + 0.05 at "
             "every rate of the ladder (low prior, C_Tr = 1, first seed)" + POOLED_RULE,
             {"c1": ft("low", 1, "acc_ft_cte1"), "c0": ft("low", 1, "acc_ft_cte0")},
-            lambda c1, c0, log_rates: all_of(at_least(c1[-1], 0.9), *(at_most(x, x.chance + 0.05) for x in c0))),
+            lambda c1, c0, log_rates: all_of(at_least(c1[-1], 0.9), *(at_most(x, x.chance + 0.05) for x in c0)),
+            revises="pcfg-ft-shortcut-eta_M-v7", reason=why),
         new("pcfg-ladder-pt-accuracy-falls-with-rate",
             "The larger the fine-tuning learning rate, the more fine-tuning lowers the pretraining task's accuracy (low "
             "prior, C_Tr = 1).",
@@ -1341,7 +1344,8 @@ def ladder_claims() -> list[Claim]:
             "Acc. O_FT(C_Te=0) rises with log10(learning rate) along the ladder (slope per decade > 0) and is >= 0.9 at "
             "its largest rate (low prior, C_Tr = 0, first seed)" + POOLED_RULE,
             {"c0": ft("low", 0, "acc_ft_cte0")},
-            lambda c0, log_rates: all_of(rises_with(c0, log_rates, "Acc. O_FT(C_Te=0)"), at_least(c0[-1], 0.9))),
+            lambda c0, log_rates: all_of(rises_with(c0, log_rates, "Acc. O_FT(C_Te=0)"), at_least(c0[-1], 0.9)),
+            revises="pcfg-ft-real-task-needs-lr-v7", reason=why),
         new("pcfg-ladder-weak-relevance-loses-more",
             "Fine-tuning damages the pretraining task more when the capability is weakly relevant: over the whole "
             "ladder of rates, Acc. O_PT falls more with the low prior than with the high prior (C_Tr = 1).",
@@ -1350,12 +1354,13 @@ def ladder_claims() -> list[Claim]:
             "(C_Tr = 1, first seed)" + POOLED_RULE,
             {"lpt": ft("low", 1, "acc_pt_cte0", "ft0"), "lft": ft("low", 1, "acc_pt_cte0"),
              "hpt": ft("high", 1, "acc_pt_cte0", "ft0"), "hft": ft("high", 1, "acc_pt_cte0")},
-            lambda lpt, lft, hpt, hft, log_rates: exceeds(mean_of(*drops(lpt, lft)), mean_of(*drops(hpt, hft)))),
+            lambda lpt, lft, hpt, hft, log_rates: exceeds(mean_of(*drops(lpt, lft)), mean_of(*drops(hpt, hft))),
+            revises="pcfg-pt-accuracy-drops-most-when-weakly-relevant-v7", reason=why),
     ]
 
 LADDER_CLAIMS: list[Claim] = ladder_claims()
 CLAIMS = CLAIMS + LADDER_CLAIMS
-ADDED = ADDED + LADDER_CLAIMS
+ADDED = ADDED + [c for c in LADDER_CLAIMS if c.revises is None]
 
 # %% ../nbs/19_ledger.ipynb #c019
 def as_loaded(measured: Measurements, chapter: str = "") -> dict[str, dict]:
