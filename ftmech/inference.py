@@ -75,6 +75,7 @@ class Estimate:
         lo, hi = sorted((self.lo * k, self.hi * k)) if k else (0.0, 0.0)
         return Estimate(lo, hi, self.se * abs(k), self.df, self.scale, self.seeds, self.note)
     __rmul__ = __mul__
+    def __truediv__(self, k: float): return self * (1 / k)
 
 def constant(x: float, scale: str = "accuracy") -> Estimate:
     "A known number (a threshold): no uncertainty, no seeds."
@@ -146,6 +147,7 @@ class Series:
                       None if self.between is None else self.between * k * k, self.between_df, self.scale,
                       label=f"{k:g} x {self.label}")
     __rmul__ = __mul__
+    def __truediv__(self, k: float): return self * (1 / float(k))
 
 def _seedwise(x: Series, f, c0: float, c1: float) -> Series:
     "x combined with a constant seed by seed."

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import inference
 from .inference import Decision, Estimate, Series
-from .profiles import PROFILES, ladder_rates, role_rates
+from .profiles import PROFILES, ladder_rates, profile_params, role_rates
 from .utils import atomic_write_text
 
 # %% auto #0
@@ -20,15 +20,16 @@ __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS',
            'V5_COMMIT', 'V5_LENGTH_COMMIT', 'V6_COMMIT', 'ROLE_RULE', 'ROLE_NAMES', 'V6_APPENDIX_COMMIT',
            'V6_APPENDIX_LITERAL_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'ADDED', 'ROLE_REVISIONS', 'CLAIMS', 'V7_COMMIT',
            'POOLED_RULE', 'PRIMARY', 'SEEN_V7', 'POOLED_REVISIONS', 'FDR', 'V8_COMMIT', 'V8_CLAIMS', 'V8_LADDER_COMMIT',
-           'LADDER_CLAIMS', 'PROFILE_ORDER', 'VERDICT_COLOURS', 'measurement', 'with_levels', 'with_budgets', 'record',
-           'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least',
-           'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'not_reached', 'all_of', 'any_of', 'given',
-           'minus', 'scaled', 'mean_of', 'best_of', 'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims',
-           'stories_claims', 'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions',
-           'revival_claims', 'appendix_probe_claims', 'tracr_revisions', 'stories_revisions', 'current_claims',
-           'seen_before_v7', 'pooled_revisions', 'series_of', 'adjust_for_multiplicity', 'multiplicity_summary',
-           'faithful_revisions', 'trend', 'rises_with', 'ladder_claims', 'as_loaded', 'judge_all', 'write_ledger',
-           'profile_ledgers', 'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
+           'LADDER_CLAIMS', 'V8_AGREE_COMMIT', 'AGREEMENT_CLAIMS', 'PROFILE_ORDER', 'VERDICT_COLOURS', 'measurement',
+           'with_levels', 'with_budgets', 'record', 'load_measurements', 'Claim', 'introduced_by', 'Value',
+           'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds', 'faster',
+           'reached', 'not_reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of',
+           'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
+           'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions', 'revival_claims', 'appendix_probe_claims',
+           'tracr_revisions', 'stories_revisions', 'current_claims', 'seen_before_v7', 'pooled_revisions', 'series_of',
+           'inputs_at', 'adjust_for_multiplicity', 'multiplicity_summary', 'faithful_revisions', 'trend', 'rises_with',
+           'ladder_claims', 'agreement_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
+           'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -1146,6 +1147,19 @@ def series_of(name: str, m: Mapping, kinds: Mapping[str, tuple[float, int]], lab
     between, df = kinds.get(inference.kind_of(name), (None, 0))
     return Series(lo, hi, within, between, df, scale, chance, n, label, limit)
 
+def inputs_at(claim: Claim, profile: str) -> tuple[Claim, list[str], dict[str, float]]:
+    "`claim` with its inputs read at `profile`: role placeholders filled (and the roles no rate plays), `{reft_from}` filled, and `{ladder}` expanded into one input 'arg@i' per rung (with the rungs' rates)."
+    claim, unplayed = at_profile_rates(claim, profile)
+    if any("{reft_from}" in m for m in claim.inputs.values()):
+        start = profile_params("pcfg", profile)["reft_from"] if profile in PROFILES else "reft_from"
+        claim = replace(claim, inputs={a: m.replace("{reft_from}", start) for a, m in claim.inputs.items()})
+    rungs = (ladder_rates(profile) if profile in PROFILES else {}) if claim.over_ladder else {}
+    if claim.over_ladder:
+        claim = replace(claim, inputs={(f"{a}@{i}" if "{ladder}" in m else a): m.replace("{ladder}", n)
+                                       for a, m in claim.inputs.items()
+                                       for i, n in (enumerate(rungs) if "{ladder}" in m else [(0, "")])})
+    return claim, unplayed, rungs
+
 def _open_parts(d: Decision) -> list[str]:
     "Why a decision is open: each part whose 90% interval reaches both below zero and up to Δ."
     out = []
@@ -1166,12 +1180,7 @@ def _component_row(c: inference.Component) -> dict:
 def _judge_pooled(claim: Claim, measurements: Mapping[str, Mapping], profile: str,
                   verdicts: Mapping[str, str] | None, kinds: Mapping[str, tuple[float, int]] | None) -> dict[str, Any]:
     "The ledger entry of a version-7 claim (see `judge`): one pooled decision over seeds, before multiplicity."
-    claim, unplayed = at_profile_rates(claim, profile)
-    rungs = (ladder_rates(profile) if profile in PROFILES else {}) if claim.over_ladder else {}
-    if claim.over_ladder:  # one input per rung: 'arg@i' reads the measurement at the ladder's i-th rate
-        claim = replace(claim, inputs={(f"{a}@{i}" if "{ladder}" in m else a): m.replace("{ladder}", n)
-                                       for a, m in claim.inputs.items()
-                                       for i, n in (enumerate(rungs) if "{ladder}" in m else [(0, "")])})
+    claim, unplayed, rungs = inputs_at(claim, profile)
     kinds = inference.between_seed_variances({k: m["values"] for k, m in measurements.items()}) if kinds is None else kinds
     missing = [m for m in claim.inputs.values() if m not in measurements]
     values = {arg: measurements[m]["values"] for arg, m in claim.inputs.items() if m in measurements}
@@ -1361,6 +1370,34 @@ def ladder_claims() -> list[Claim]:
 LADDER_CLAIMS: list[Claim] = ladder_claims()
 CLAIMS = CLAIMS + LADDER_CLAIMS
 ADDED = ADDED + [c for c in LADDER_CLAIMS if c.revises is None]
+
+# %% ../nbs/19_ledger.ipynb #c016v8f
+V8_AGREE_COMMIT = "V8AGREECOMMIT"  # the commit that introduced pcfg-tools-agree-on-the-same-models
+
+def agreement_claims() -> list[Claim]:
+    "The four tools on the same models (version 8, added)."
+    cell = "counting/low/c1/{reft_from}"
+    return [Claim(
+        "pcfg-tools-agree-on-the-same-models",
+        "On the same fine-tuned models (low prior, C_Tr = 1), the tools agree: fine-tuning hid the pretraining "
+        "capability, a linear probe still reads it, and both pruning a few neurons and a short reverse fine-tune revive it.",
+        "Sec. 5 (the wrapper argument); Figs. 7-9",
+        "on the low-prior C_Tr = 1 models at the rate reverse fine-tuning starts from: premise: fine-tuning removed at "
+        "least half of the pretrained model's above-chance Acc. O_PT(C_Te=0) (acc <= chance + (pretrained acc - "
+        "chance) / 2); then the best block's count(a) probe accuracy > Acc. O_PT + 0.2, pruning (the K <= 15 chosen on "
+        "the curve, re-measured on a fresh set) raises Acc. O_PT(C_Te=0) by more than 0.2, and reverse fine-tuning "
+        "reaches Acc. O_PT(C_Te=0) >= 0.9 within its budget" + POOLED_RULE,
+        {"acc_pt": f"ft/{cell}/acc_pt_cte0", "acc_pt0": f"ft0/{cell}/acc_pt_cte0", "probe": f"probe/{cell}/count_a",
+         "k0": f"prune/{cell}/fresh/acc_pt_cte0/k0", "best": f"prune/{cell}/fresh/acc_pt_cte0/kbest",
+         "reft": "reft/counting/low/c1/iters90"},
+        lambda acc_pt, acc_pt0, probe, k0, best, reft: given(
+            at_most(acc_pt, acc_pt.chance + (acc_pt0.value - acc_pt.chance) / 2),
+            all_of(exceeds(probe, acc_pt, 0.2), exceeds(best, k0, 0.2), reached(reft)), _LOSS),
+        version=8, introduced=V8_AGREE_COMMIT)]
+
+AGREEMENT_CLAIMS: list[Claim] = agreement_claims()
+CLAIMS = CLAIMS + AGREEMENT_CLAIMS
+ADDED = ADDED + AGREEMENT_CLAIMS
 
 # %% ../nbs/19_ledger.ipynb #c019
 def as_loaded(measured: Measurements, chapter: str = "") -> dict[str, dict]:
