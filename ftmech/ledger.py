@@ -1372,7 +1372,7 @@ CLAIMS = CLAIMS + LADDER_CLAIMS
 ADDED = ADDED + [c for c in LADDER_CLAIMS if c.revises is None]
 
 # %% ../nbs/19_ledger.ipynb #c016v8f
-V8_AGREE_COMMIT = "V8AGREECOMMIT"  # the commit that introduced pcfg-tools-agree-on-the-same-models
+V8_AGREE_COMMIT = "c03649f"  # the commit that introduced pcfg-tools-agree-on-the-same-models
 
 def agreement_claims() -> list[Claim]:
     "The four tools on the same models (version 8, added)."
