@@ -312,12 +312,13 @@ def lr_roles(profile: str, experiment: str = "pcfg", reference: str = "paper") -
     rate x iterations, whether the grid trains it, and the `reference` rate it equals by value and the one whose role
     it plays: the closest by learning rate x iterations, if within half a decade ("—" otherwise)."""
     own, ref = profile_params(experiment, profile), profile_params(experiment, reference)
-    ref_dose = {name: lr * ref["ft_steps"] for name, lr in ref["lrs"].items()}
+    iters = lambda q: q["ft_steps"] if "ft_steps" in q else q["steps"]  # fine-tuning iterations (Tracr: steps)
+    ref_dose = {name: lr * iters(ref) for name, lr in ref["lrs"].items()}
     rows = []
     for name, lr in {**own["lrs"], **own.get("extra_lrs", {})}.items():
-        dose = lr * own["ft_steps"]
+        dose = lr * iters(own)
         near = min(ref_dose, key=lambda n: abs(math.log(ref_dose[n] / dose)))
-        rows.append({"name": name, "lr": lr, "iterations": own["ft_steps"], "lr x iterations": dose, "in the grid": name in own["lrs"],
+        rows.append({"name": name, "lr": lr, "iterations": iters(own), "lr x iterations": dose, "in the grid": name in own["lrs"],
                      f"{reference} rate of this value": next((n for n, v in ref["lrs"].items() if math.isclose(v, lr)), "—"),
                      f"{reference} role by lr x iterations": near if abs(math.log10(ref_dose[near] / dose)) <= 0.5 else "—"})
     return rows
