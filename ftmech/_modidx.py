@@ -211,6 +211,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'ftmech.ledger.judge': ('ledger.html#judge', 'ftmech/ledger.py'),
                                'ftmech.ledger.judge_all': ('ledger.html#judge_all', 'ftmech/ledger.py'),
                                'ftmech.ledger.ladder_claims': ('ledger.html#ladder_claims', 'ftmech/ledger.py'),
+                               'ftmech.ledger.late_ladder_claims': ('ledger.html#late_ladder_claims', 'ftmech/ledger.py'),
                                'ftmech.ledger.load_measurements': ('ledger.html#load_measurements', 'ftmech/ledger.py'),
                                'ftmech.ledger.mean_of': ('ledger.html#mean_of', 'ftmech/ledger.py'),
                                'ftmech.ledger.measurement': ('ledger.html#measurement', 'ftmech/ledger.py'),

@@ -20,16 +20,16 @@ __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS',
            'V5_COMMIT', 'V5_LENGTH_COMMIT', 'V6_COMMIT', 'ROLE_RULE', 'ROLE_NAMES', 'V6_APPENDIX_COMMIT',
            'V6_APPENDIX_LITERAL_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'ADDED', 'ROLE_REVISIONS', 'CLAIMS', 'V7_COMMIT',
            'POOLED_RULE', 'PRIMARY', 'SEEN_V7', 'POOLED_REVISIONS', 'FDR', 'V8_COMMIT', 'V8_CLAIMS', 'V8_LADDER_COMMIT',
-           'LADDER_CLAIMS', 'V8_AGREE_COMMIT', 'AGREEMENT_CLAIMS', 'PROFILE_ORDER', 'VERDICT_COLOURS', 'measurement',
-           'with_levels', 'with_budgets', 'record', 'load_measurements', 'Claim', 'introduced_by', 'Value',
-           'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds', 'faster',
-           'reached', 'not_reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of',
+           'LADDER_CLAIMS', 'V8_AGREE_COMMIT', 'V8_LATE_COMMIT', 'AGREEMENT_CLAIMS', 'PROFILE_ORDER', 'VERDICT_COLOURS',
+           'measurement', 'with_levels', 'with_budgets', 'record', 'load_measurements', 'Claim', 'introduced_by',
+           'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds',
+           'faster', 'reached', 'not_reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of',
            'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
            'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions', 'revival_claims', 'appendix_probe_claims',
            'tracr_revisions', 'stories_revisions', 'current_claims', 'seen_before_v7', 'pooled_revisions', 'series_of',
            'inputs_at', 'adjust_for_multiplicity', 'multiplicity_summary', 'faithful_revisions', 'trend', 'rises_with',
-           'ladder_claims', 'agreement_claims', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
-           'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
+           'ladder_claims', 'agreement_claims', 'late_ladder_claims', 'as_loaded', 'judge_all', 'write_ledger',
+           'profile_ledgers', 'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -1395,9 +1395,28 @@ def agreement_claims() -> list[Claim]:
             all_of(exceeds(probe, acc_pt, 0.2), exceeds(best, k0, 0.2), reached(reft)), _LOSS),
         version=8, introduced=V8_AGREE_COMMIT)]
 
-AGREEMENT_CLAIMS: list[Claim] = agreement_claims()
+V8_LATE_COMMIT = "V8LATECOMMIT"  # the commit that introduced the ladder reading of the imperfect-correlation claim
+
+def late_ladder_claims() -> list[Claim]:
+    "The ladder reading of pcfg-ft-real-task-needs-imperfect-correlation (version 8; see the reason)."
+    ft = lambda c: f"ft/counting/low/c{c}/{{ladder}}/acc_ft_cte0"
+    return [Claim(
+        "pcfg-ladder-real-task-needs-imperfect-correlation",
+        "With the low prior, at a rate large enough to learn the real task, it is learned when the correlation is absent "
+        "from the fine-tuning data (C_Tr = 0) but not when it is perfect (C_Tr = 1).",
+        "Sec. 5.1 (behaviour); Fig. 5",
+        "at the ladder's largest rate: Acc. O_FT(C_Te=0) >= 0.9 after fine-tuning with C_Tr = 0 and < 0.9 after "
+        "fine-tuning with C_Tr = 1 (low prior, first seed)" + POOLED_RULE,
+        {"c0": ft(0), "c1": ft(1)},
+        lambda c0, c1, log_rates: all_of(at_least(c0[-1], 0.9), below(c1[-1], 0.9)), version=8,
+        introduced=V8_LATE_COMMIT, over_ladder=True, revises="pcfg-ft-real-task-needs-imperfect-correlation-v7",
+        reason="no cpu rate plays the paper's η_M, so the role reading of versions 6-7 is undecided by construction; "
+        "read at the ladder's largest rate instead (written while the first fresh-seed cpu book ran, before any of its "
+        "numbers was read)")]
+
+AGREEMENT_CLAIMS: list[Claim] = agreement_claims() + late_ladder_claims()
 CLAIMS = CLAIMS + AGREEMENT_CLAIMS
-ADDED = ADDED + AGREEMENT_CLAIMS
+ADDED = ADDED + [c for c in AGREEMENT_CLAIMS if c.revises is None]
 
 # %% ../nbs/19_ledger.ipynb #c019
 def as_loaded(measured: Measurements, chapter: str = "") -> dict[str, dict]:
