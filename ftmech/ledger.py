@@ -1395,7 +1395,7 @@ def agreement_claims() -> list[Claim]:
             all_of(exceeds(probe, acc_pt, 0.2), exceeds(best, k0, 0.2), reached(reft)), _LOSS),
         version=8, introduced=V8_AGREE_COMMIT)]
 
-V8_LATE_COMMIT = "V8LATECOMMIT"  # the commit that introduced the ladder reading of the imperfect-correlation claim
+V8_LATE_COMMIT = "c5209fb"  # the commit that introduced the ladder reading of the imperfect-correlation claim
 
 def late_ladder_claims() -> list[Claim]:
     "The ladder reading of pcfg-ft-real-task-needs-imperfect-correlation (version 8; see the reason)."
