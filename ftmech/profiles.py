@@ -101,7 +101,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "finetune": dict(_FT_TASK, lr=1e-4, **_loop(40, 32, 20, 20, 128)),
         "reft": dict(lr=1e-5, **_loop(40, 32, 20, 20, 128)),
         "pcfg": _pcfg(c_trs=(0.0, 0.8, 1.0), seeded_c_trs=(1.0,), seeds=(0, 1), lrs={"eta_M": 1e-4, "eta_S": 1e-5},
-                      extra_lrs={"eta_L": 1e-3, "eta_VS": 1e-6}, ladder=("eta_S", "eta_M", "eta_L"), ladder_priors=("low",),
+                      extra_lrs={"eta_L": 1e-3, "eta_VS": 1e-6}, ladder=("eta_S", "eta_M", "eta_L"),
                       paper_roles={"eta_L": "eta_L", "eta_M": "eta_M", "eta_S": "eta_S"},  # names: every claim measured
                       length_priors=("low",), length_c_trs=(1.0,),  # what the claims read
                       ft_steps=10, ft_eval_every=2, reft_steps=10, batch_size=16, eval_size=64, processes=1,
