@@ -289,13 +289,13 @@ def adjusted_verdicts(decisions: Mapping[str, Decision], primary: Sequence[str],
                       q: float = 0.10) -> dict[str, str]:
     "{claim: verdict} with Holm at `alpha` over the `primary` claims and Benjamini-Hochberg at `q` over the rest."
     out = {}
+    alone = {c: verdict_of(d, alpha, alpha) for c, d in decisions.items()}
+    p_of = lambda c: (decisions[c].p_observed if alone[c] == "observed" else decisions[c].p_not_observed
+                      if alone[c] == "not observed" else min(decisions[c].p_observed, decisions[c].p_not_observed))
     for family, rule in (([c for c in decisions if c in primary], lambda ps: holm(ps, alpha)),
                          ([c for c in decisions if c not in primary], lambda ps: benjamini_hochberg(ps, q))):
-        ps = [min(decisions[c].p_observed, decisions[c].p_not_observed) for c in family]
-        for c, rejected in zip(family, rule(ps) if ps else []):
-            d = decisions[c]
-            out[c] = ("undecided" if not rejected else
-                      "observed" if d.p_observed <= d.p_not_observed else "not observed")
+        for c, rejected in zip(family, rule([p_of(c) for c in family]) if family else []):
+            out[c] = alone[c] if rejected else "undecided"
     return out
 
 # %% ../nbs/18_inference.ipynb #c026

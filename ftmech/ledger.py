@@ -1494,6 +1494,8 @@ def deciding_part(entry: Mapping) -> dict | None:
 def estimate_text(part: Mapping) -> str:
     "A component's estimate and 90% interval in words: '+0.12 [+0.05, +0.19]', or for iterations '6.3x [2.1x, 19x]'."
     lo, hi = part["interval"]
+    if not any(math.isfinite(b) for b in part["bounds"]):
+        return "none: both arms censored (neither reached the threshold within its budget)"
     if part["scale"] == "iterations":
         x = lambda v: "∞" if v is None or v == math.inf else "0" if v == -math.inf else f"{10 ** v:.2g}x"
         return f"{x(part['estimate'])} [{x(lo)}, {x(hi)}]" if lo is not None else f"{x(part['estimate'])} (no SE)"
@@ -1507,7 +1509,9 @@ def scorecard_rows(doc: Mapping, link: Callable[[Mapping], str] | None = None) -
     rows = []
     for e in sorted(entries, key=lambda e: (e.get("family") != "primary", not e["paper_claim"])):
         part = deciding_part(e)
-        verdict = f'<span style="color:{VERDICT_COLOURS[e["verdict"]]}"><b>{e["verdict"]}</b></span>'
+        small = e["verdict"] == "observed" and (e.get("p_not_observed") or 1) <= inference.ALPHA  # above 0, below Δ
+        verdict = (f'<span style="color:{VERDICT_COLOURS[e["verdict"]]}"><b>{e["verdict"]}</b></span>'
+                   + (" (smaller than Δ)" if small else ""))
         flags = [f for f, on in (("primary", e.get("family") == "primary"), ("exploratory", e.get("exploratory")),
                                  ("extension", not e["paper_claim"])) if on]
         rows.append({"claim": e["text"] + (f" ({', '.join(flags)})" if flags else ""), "paper": e["source"],
