@@ -188,7 +188,8 @@ def pooled(x: "Series | Estimate | float") -> Estimate:
     return Estimate(lo, hi, math.sqrt(var), df, x.scale, k, note)
 
 # %% ../nbs/18_inference.ipynb #c013
-def between_seed_variances(values: Mapping[str, Mapping[int, float | None]]) -> dict[str, tuple[float, int]]:
+def between_seed_variances(values: Mapping[str, Mapping[int, float | None]],  # measurement name -> {seed: value}
+                          ) -> dict[str, tuple[float, int]]:
     "{kind: (pooled between-seed variance, degrees of freedom)} over the measurements `values` ({name: {seed: value}}) with >= 2 exact values."
     sums: dict[str, list[float]] = {}
     for name, per_seed in values.items():
@@ -223,7 +224,10 @@ class Decision:
     def __bool__(self):
         raise TypeError("a Decision has no truth value: combine decisions with all_of / any_of / given")
 
-def contrast(theta: "Series | Estimate | float", label: str, delta: float | None = None) -> Decision:
+def contrast(theta: "Series | Estimate | float",  # the claim's oriented contrast: it holds when theta > 0
+             label: str,  # the contrast in the criterion's words
+             delta: float | None = None,  # smallest effect of interest; None: the SESOI of theta's scale
+            ) -> Decision:
     "Test theta > 0 (observed) against theta < Δ (not observed); Δ defaults to its scale's SESOI."
     e = pooled(theta) if isinstance(theta, (Series, Estimate)) else constant(theta)
     d = SESOI[e.scale] if delta is None else delta
@@ -285,8 +289,11 @@ def benjamini_hochberg(ps: Sequence[float], q: float = 0.10) -> list[bool]:
     last = max((rank for rank, i in enumerate(order, 1) if ps[i] <= q * rank / m), default=0)
     return [rank <= last for rank in (order.index(i) + 1 for i in range(m))]
 
-def adjusted_verdicts(decisions: Mapping[str, Decision], primary: Sequence[str], alpha: float = ALPHA,
-                      q: float = 0.10) -> dict[str, str]:
+def adjusted_verdicts(decisions: Mapping[str, Decision],  # claim id -> its decision before adjustment
+                      primary: Sequence[str],  # the ids under Holm; every other id is under Benjamini-Hochberg
+                      alpha: float = ALPHA,  # Holm's family-wise error rate
+                      q: float = 0.10,  # Benjamini-Hochberg's false-discovery rate
+                     ) -> dict[str, str]:
     "{claim: verdict} with Holm at `alpha` over the `primary` claims and Benjamini-Hochberg at `q` over the rest."
     out = {}
     alone = {c: verdict_of(d, alpha, alpha) for c, d in decisions.items()}
