@@ -83,7 +83,7 @@ def constant(x: float, scale: str = "accuracy") -> Estimate:
 
 def t_quantile(p: float, df: float) -> float:
     "The p-quantile of Student's t with `df` degrees of freedom (the normal's when df is infinite)."
-    return float(stats.norm.ppf(p) if math.isinf(df) else stats.t.ppf(p, df))
+    return float(stats.t.ppf(p, df))
 
 # %% ../nbs/18_inference.ipynb #c011
 OWN_SEEDS = 3  # a contrast estimates its own between-seed variance from this many seeds on; fewer borrow its kinds'
@@ -231,11 +231,9 @@ def contrast(theta: "Series | Estimate | float",  # the claim's oriented contras
     "Test theta > 0 (observed) against theta < Δ (not observed); Δ defaults to its scale's SESOI."
     e = pooled(theta) if isinstance(theta, (Series, Estimate)) else constant(theta)
     d = SESOI[e.scale] if delta is None else delta
-    if e.se > 0:
-        p_obs = 1.0 if math.isinf(e.lo) and e.lo < 0 else float(stats.t.sf(e.lo / e.se, e.df) if math.isfinite(e.df)
-                                                                    else stats.norm.sf(e.lo / e.se))
-        p_not = 1.0 if math.isinf(e.hi) and e.hi > 0 else float(stats.t.cdf((e.hi - d) / e.se, e.df) if math.isfinite(e.df)
-                                                                    else stats.norm.cdf((e.hi - d) / e.se))
+    if e.se > 0 and not e.note:  # a note: some part has no estimate of its seed-to-seed variance
+        p_obs = 1.0 if e.lo == -math.inf else float(stats.t.sf(e.lo / e.se, e.df))
+        p_not = 1.0 if e.hi == math.inf else float(stats.t.cdf((e.hi - d) / e.se, e.df))
         why = ()
     else:
         p_obs = p_not = 1.0

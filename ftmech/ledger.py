@@ -5,7 +5,7 @@
 # %% ../nbs/19_ledger.ipynb #c003
 from __future__ import annotations
 import json, math, re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -288,7 +288,7 @@ def scaled(a: Value, k: float) -> Value:
 def mean_of(*xs: Value) -> Value:
     "The mean of independent estimates, with its standard error."
     if _pooled(*xs):
-        return sum(xs[1:], xs[0]) * (1 / len(xs))
+        return sum(xs[1:], xs[0]) / len(xs)
     return Value(sum(x.value for x in xs) / len(xs), math.sqrt(sum(x.se ** 2 for x in xs)) / len(xs))
 
 def best_of(*xs: Value) -> Value:
@@ -1225,11 +1225,15 @@ def _judge_pooled(claim: Claim, measurements: Mapping[str, Mapping], profile: st
 # %% ../nbs/19_ledger.ipynb #c016v7e
 FDR = 0.10  # the false-discovery rate Benjamini-Hochberg controls over the secondary claims
 
-def adjust_for_multiplicity(entries: list[dict], alpha: float = inference.ALPHA, q: float = FDR) -> None:
-    """Set the verdicts of the version-7 entries that reached a decision rule (measured, premises met) to the
-    multiplicity-adjusted ones (Holm over PRIMARY, Benjamini-Hochberg over the rest; a claim stays decided only if it is
-    decided both before and after), then re-check premises; return the summary the claims page shows."""
-    tested = {e["id"]: e for e in entries if e.get("rule") == "pooled" and e["p_observed"] is not None
+def adjust_for_multiplicity(entries: list[dict],  # the ledger entries, every version
+                            latest: Collection[str],  # ids of the latest versions: the family the ledger decides
+                            alpha: float = inference.ALPHA,  # Holm's family-wise error rate over PRIMARY
+                            q: float = FDR,  # Benjamini-Hochberg's false-discovery rate over the other claims
+                           ) -> None:
+    """Set the verdicts of the latest pooled entries that reached a decision rule (measured, premises met) to the
+    multiplicity-adjusted ones (a claim stays decided only if it is decided both before and after), then re-check
+    premises. Earlier pooled versions keep their own (unadjusted) verdicts and no family."""
+    tested = {e["id"]: e for e in entries if e.get("rule") == "pooled" and e["id"] in latest and e["p_observed"] is not None
               and e["verdict_unadjusted"] == e["verdict"] and not any(w.startswith("premise ") for w in e["why_undecided"])}
     primary = [i for i in tested if re.sub(r"-v\d+$", "", i) in PRIMARY]
     adjusted = inference.adjusted_verdicts({i: Decision((), e["p_observed"], e["p_not_observed"]) for i, e in tested.items()},
@@ -1439,7 +1443,7 @@ def judge_all(
     for c in claims:
         entries.append(judge(c, measurements, profile, verdicts, kinds))
         verdicts[c.id] = entries[-1]["verdict"]
-    adjust_for_multiplicity(entries)
+    adjust_for_multiplicity(entries, {c.id for c in current_claims(claims)})
     return entries
 
 def write_ledger(results_dir: str | Path, profile: str, claims: Sequence[Claim] | None = None) -> tuple[Path, list[dict]]:
@@ -1496,10 +1500,10 @@ def estimate_text(part: Mapping) -> str:
     lo, hi = part["interval"]
     if not any(math.isfinite(b) for b in part["bounds"]):
         return "none: both arms censored (neither reached the threshold within its budget)"
-    if part["scale"] == "iterations":
-        x = lambda v: "∞" if v is None or v == math.inf else "0" if v == -math.inf else f"{10 ** v:.2g}x"
-        return f"{x(part['estimate'])} [{x(lo)}, {x(hi)}]" if lo is not None else f"{x(part['estimate'])} (no SE)"
-    x = lambda v: "∞" if v == math.inf else "-∞" if v == -math.inf else f"{v:+.3g}"
+    if part["scale"] == "iterations":  # log10(1 + iterations) differences, shown as speed-ups
+        x = lambda v: "∞" if v == math.inf else "0" if v == -math.inf else f"{10 ** v:.2g}x"
+    else:
+        x = lambda v: "∞" if v == math.inf else "-∞" if v == -math.inf else f"{v:+.3g}"
     return f"{x(part['estimate'])} [{x(lo)}, {x(hi)}]" if lo is not None else f"{x(part['estimate'])} (no SE)"
 
 def scorecard_rows(doc: Mapping, link: Callable[[Mapping], str] | None = None) -> list[dict]:
