@@ -415,6 +415,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'ftmech.profiles.key_kinds': ('profiles.html#key_kinds', 'ftmech/profiles.py'),
                                  'ftmech.profiles.ladder_rates': ('profiles.html#ladder_rates', 'ftmech/profiles.py'),
                                  'ftmech.profiles.lr_roles': ('profiles.html#lr_roles', 'ftmech/profiles.py'),
+                                 'ftmech.profiles.named_rates': ('profiles.html#named_rates', 'ftmech/profiles.py'),
                                  'ftmech.profiles.profile_params': ('profiles.html#profile_params', 'ftmech/profiles.py'),
                                  'ftmech.profiles.role_rates': ('profiles.html#role_rates', 'ftmech/profiles.py')},
             'ftmech.prune': { 'ftmech.prune.Unit': ('prune.html#unit', 'ftmech/prune.py'),

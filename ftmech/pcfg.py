@@ -16,6 +16,7 @@ import torch
 from .optim import TrainConfig
 from .ledger import binomial_se, measurement
 from .plots import iterations_to
+from .profiles import named_rates
 from .store import Run, Store
 from .tasks import JAILBREAK_TOKENS, DataConfig
 from .utils import atomic_write_text, map_jobs, markdown_table
@@ -48,7 +49,7 @@ class Cell:
 
 def lr_value(p: Mapping[str, Any], name: str) -> float:
     "The learning rate named `name`: one of the grid's `lrs`, the profile's `extra_lrs` or its `ladder_lrs`."
-    rates = {**p["lrs"], **p.get("extra_lrs", {}), **p.get("ladder_lrs", {})}
+    rates = named_rates(p)
     if name not in rates:
         raise ValueError(f"unknown learning-rate name {name!r}; the profile defines {list(rates)}")
     return rates[name]

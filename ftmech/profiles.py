@@ -12,7 +12,7 @@ from typing import Any
 
 # %% auto #0
 __all__ = ['PROFILES', 'SIZE_KEYS', 'GRID_KEYS', 'OFFLINE_KEYS', 'ADAPTED_KEYS', 'Profile', 'check_value', 'profile_params',
-           'key_kinds', 'dry_profile', 'dry_run_profile', 'lr_roles', 'role_rates', 'ladder_rates']
+           'key_kinds', 'dry_profile', 'dry_run_profile', 'lr_roles', 'role_rates', 'named_rates', 'ladder_rates']
 
 # %% ../nbs/89_profiles.ipynb #c006
 @dataclass(frozen=True)
@@ -328,8 +328,11 @@ def role_rates(profile: str) -> dict[str, str]:
     return dict(profile_params("pcfg", profile)["paper_roles"])
 
 
+def named_rates(p: Mapping[str, Any]) -> dict[str, float]:
+    "Every learning rate the experiment parameters `p` name: the grid's `lrs`, `extra_lrs` and `ladder_lrs`."
+    return {**p["lrs"], **p.get("extra_lrs", {}), **p.get("ladder_lrs", {})}
+
 def ladder_rates(profile: str) -> dict[str, float]:
     "{rate name: value} of `profile`'s PCFG learning-rate ladder (its pcfg `ladder`), ascending."
     p = profile_params("pcfg", profile)
-    rates = {**p["lrs"], **p.get("extra_lrs", {}), **p.get("ladder_lrs", {})}
-    return {n: rates[n] for n in p["ladder"]}
+    return {n: named_rates(p)[n] for n in p["ladder"]}
