@@ -20,16 +20,17 @@ __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS',
            'V5_COMMIT', 'V5_LENGTH_COMMIT', 'V6_COMMIT', 'ROLE_RULE', 'ROLE_NAMES', 'V6_APPENDIX_COMMIT',
            'V6_APPENDIX_LITERAL_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'ADDED', 'ROLE_REVISIONS', 'CLAIMS', 'V7_COMMIT',
            'POOLED_RULE', 'PRIMARY', 'SEEN_V7', 'POOLED_REVISIONS', 'FDR', 'V8_COMMIT', 'V8_CLAIMS', 'V8_LADDER_COMMIT',
-           'LADDER_CLAIMS', 'V8_AGREE_COMMIT', 'V8_LATE_COMMIT', 'AGREEMENT_CLAIMS', 'PROFILE_ORDER', 'VERDICT_COLOURS',
-           'measurement', 'with_levels', 'with_budgets', 'record', 'load_measurements', 'Claim', 'introduced_by',
-           'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds',
-           'faster', 'reached', 'not_reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of',
-           'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
-           'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions', 'revival_claims', 'appendix_probe_claims',
-           'tracr_revisions', 'stories_revisions', 'current_claims', 'seen_before_v7', 'pooled_revisions', 'series_of',
-           'inputs_at', 'adjust_for_multiplicity', 'multiplicity_summary', 'faithful_revisions', 'trend', 'rises_with',
-           'ladder_claims', 'agreement_claims', 'late_ladder_claims', 'as_loaded', 'judge_all', 'write_ledger',
-           'profile_ledgers', 'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
+           'LADDER_CLAIMS', 'V8_AGREE_COMMIT', 'V8_LATE_COMMIT', 'AGREEMENT_CLAIMS', 'V9_COMMIT', 'SEEN_V9',
+           'V9_CLAIMS', 'PROFILE_ORDER', 'VERDICT_COLOURS', 'measurement', 'with_levels', 'with_budgets', 'record',
+           'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least',
+           'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'not_reached', 'all_of', 'any_of', 'given',
+           'minus', 'scaled', 'mean_of', 'best_of', 'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims',
+           'stories_claims', 'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions',
+           'revival_claims', 'appendix_probe_claims', 'tracr_revisions', 'stories_revisions', 'current_claims',
+           'seen_before_v7', 'pooled_revisions', 'series_of', 'inputs_at', 'adjust_for_multiplicity',
+           'multiplicity_summary', 'faithful_revisions', 'trend', 'rises_with', 'ladder_claims', 'agreement_claims',
+           'late_ladder_claims', 'area_revisions', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
+           'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -1421,6 +1422,44 @@ def late_ladder_claims() -> list[Claim]:
 AGREEMENT_CLAIMS: list[Claim] = agreement_claims() + late_ladder_claims()
 CLAIMS = CLAIMS + AGREEMENT_CLAIMS
 ADDED = ADDED + [c for c in AGREEMENT_CLAIMS if c.revises is None]
+
+# %% ../nbs/19_ledger.ipynb #c016v9b
+V9_COMMIT = "0000000"  # the commit that introduced the version-9 criteria
+SEEN_V9 = {"pcfg": {"cpu": (0, 1, 2, 3, 4, 5)}, "tracr": {"cpu": (0, 1, 2, 3)}, "stories": {"cpu": (0, 1)}}  # the cpu
+# seeds whose measurements had been seen when version 9 was written
+_R_AREA = ("both arms are censored at the budget (neither reaches 0.9), so iterations to 0.9 cannot decide at any number "
+           "of seeds; the area under the curve over the same budget needs no threshold")
+
+def area_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
+    "Version 9: revival-speed comparisons read as areas under the Acc. O_PT curve, and the Tracr shortcut at the budget probe."
+    area = lambda name: name.removesuffix("iters90") + "auc_pt"
+    out = []
+    for root in ("pcfg-reft-faster-than-scr-ft-small-rate", "index-reft-faster-than-scr-ft", "appendix-randft-revival",
+                 "tracr-reft-faster-than-scr-ft-eta_M", "tracr-reft-faster-than-scr-ft-eta_S",
+                 "tracr-reft-faster-than-scr-ft-eta_VS"):
+        base = latest[f"{root}-v7"]
+        setting = root.split("-")[0]
+        out.append(Claim(
+            f"{root}-v9", base.text, base.source,
+            "area under the Acc. O_PT curve against log10 iterations over the shared budget (plots.log_auc): reFT's > "
+            "Scr.+FT's" + POOLED_RULE,
+            {k: area(v) for k, v in base.inputs.items()}, lambda reft, scr_ft: exceeds(reft, scr_ft), version=9,
+            revises=base.id, reason=_R_AREA, introduced=V9_COMMIT, paper_claim=base.paper_claim,
+            seen=SEEN_V9["tracr" if setting == "tracr" else "pcfg"]))
+    short = latest["tracr-counter-eta_S-shortcut-v7"]
+    out.append(Claim(
+        "tracr-counter-eta_S-shortcut-v9", short.text, short.source,
+        "final Acc. O_FT(C_Te=1) >= 0.9 and final Acc. O_FT(C_Te=0) <= its chance level, of the budget probe: the "
+        "Counter fine-tuned at η_S with C_Tr = 1 for the profile's budget_steps iterations (first map seed)" + POOLED_RULE,
+        {"ft_cte1": "tracr/budget/counter/eta_S/c1/acc_ft_cte1", "ft_cte0": "tracr/budget/counter/eta_S/c1/acc_ft_cte0"},
+        short.holds, version=9, revises=short.id, introduced=V9_COMMIT, paper_claim=short.paper_claim,
+        seen=SEEN_V9["tracr"],
+        reason="at 500 iterations (5% of the paper's 10K) Acc. O_FT(C_Te=1) sat at 0.9 with an interval spanning it; "
+        "read at the budget probe, as version 4 did for the η_M Counter"))
+    return out
+
+V9_CLAIMS: list[Claim] = area_revisions({c.id: c for c in CLAIMS})
+CLAIMS = CLAIMS + V9_CLAIMS
 
 # %% ../nbs/19_ledger.ipynb #c019
 def as_loaded(measured: Measurements, chapter: str = "") -> dict[str, dict]:

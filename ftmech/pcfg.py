@@ -15,7 +15,7 @@ import torch
 
 from .optim import TrainConfig
 from .ledger import binomial_se, measurement
-from .plots import iterations_to
+from .plots import iterations_to, log_auc
 from .profiles import named_rates
 from .store import Run, Store
 from .tasks import JAILBREAK_TOKENS, DataConfig
@@ -28,7 +28,7 @@ __all__ = ['INHIBITOR_LR', 'FT_METRICS', 'Cell', 'lr_value', 'grid', 'inhibitor_
            'ladder_cells', 'pretrain_configs', 'pretrained', 'pt_lengths', 'pretrain_at_length', 'length_cells',
            'ft_data', 'ft_train', 'ft_config', 'finetuned', 'reft_train', 'reft_cells', 'randft_keys', 'revived',
            'baselines', 'prune_job', 'probe_data', 'probe_job', 'analysed', 'final', 'at_step', 'iters_to', 'by_seed',
-           'mean_spread', 'fmt', 'chance_level', 'eval_levels', 'acc_measurement', 'prune_fresh_job',
+           'mean_spread', 'fmt', 'chance_level', 'eval_levels', 'acc_measurement', 'auc_measurement', 'prune_fresh_job',
            'behaviour_measurements', 'seed_curve', 'plot_seed_curves', 'runs_where', 'behaviour_figure',
            'behaviour_values', 'behaviour_tables']
 
@@ -328,6 +328,12 @@ def acc_measurement(run: Run, metric: str, value: float | None = None) -> dict:
     "A ledger measurement of accuracy `metric` of `run` (default: its final value) with its set's size and chance level."
     n, chance = eval_levels(run)[metric]
     return measurement(final(run, metric) if value is None else value, n=n, chance=chance)
+
+def auc_measurement(run: Run, metric: str, n: int | None = None) -> dict:
+    """A ledger measurement of the area under `run`'s `metric` curve against log10(iterations), divided by the
+    log-range (`plots.log_auc`: the accuracy averaged over log-iterations up to the budget, so a run that never
+    reaches a threshold still has a value), with the size of its evaluation set (`n`; default: its PCFG set's)."""
+    return measurement(log_auc(run.metrics(), metric), n=eval_levels(run)[metric][0] if n is None else n)
 
 def prune_fresh_job(store_root: str, run_id: str, eval_size: int, k: int, metrics: Sequence[str] = ("acc_pt_cte0", "acc_ft_cte1"),
                     fresh_seed: int = 2, parent_id: str | None = None) -> dict[str, dict]:
