@@ -1424,7 +1424,7 @@ CLAIMS = CLAIMS + AGREEMENT_CLAIMS
 ADDED = ADDED + [c for c in AGREEMENT_CLAIMS if c.revises is None]
 
 # %% ../nbs/19_ledger.ipynb #c016v9b
-V9_COMMIT = "0000000"  # the commit that introduced the version-9 criteria
+V9_COMMIT = "469e842"  # the commit that introduced the version-9 criteria
 SEEN_V9 = {"pcfg": {"cpu": (0, 1, 2, 3, 4, 5)}, "tracr": {"cpu": (0, 1, 2, 3)}, "stories": {"cpu": (0, 1)}}  # the cpu
 # seeds whose measurements had been seen when version 9 was written
 _R_AREA = ("both arms are censored at the budget (neither reaches 0.9), so iterations to 0.9 cannot decide at any number "
