@@ -332,8 +332,11 @@ def acc_measurement(run: Run, metric: str, value: float | None = None) -> dict:
 def auc_measurement(run: Run, metric: str, n: int | None = None) -> dict:
     """A ledger measurement of the area under `run`'s `metric` curve against log10(iterations), divided by the
     log-range (`plots.log_auc`: the accuracy averaged over log-iterations up to the budget, so a run that never
-    reaches a threshold still has a value), with the size of its evaluation set (`n`; default: its PCFG set's)."""
-    return measurement(log_auc(run.metrics(), metric), n=eval_levels(run)[metric][0] if n is None else n)
+    reaches a threshold still has a value), with the size of its evaluation set (`n`; default: its PCFG set's). A run
+    evaluated only once after step 0 (a `smoke` budget) has no range to average over: its value is that evaluation."""
+    after = [r[metric] for r in run.metrics() if r["step"] > 0 and metric in r]
+    value = log_auc(run.metrics(), metric) if len(after) > 1 else float(after[-1])
+    return measurement(value, n=eval_levels(run)[metric][0] if n is None else n)
 
 def prune_fresh_job(store_root: str, run_id: str, eval_size: int, k: int, metrics: Sequence[str] = ("acc_pt_cte0", "acc_ft_cte1"),
                     fresh_seed: int = 2, parent_id: str | None = None) -> dict[str, dict]:
