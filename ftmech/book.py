@@ -320,7 +320,8 @@ def _tracr_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     # the paper dry run trained these 24 runs itself). Counted as the map's own: an upper bound, what that dry run trained.
     map_runs = {("tracr-ft", prog, lr, float(c), seed, tuple(map(float, s))): ("tracr-ft", P["steps"])
                 for s in P["map_scales"] for prog, cells in P["map_cells"].items() for lr, c in cells for seed in P["map_seeds"]}
-    map_runs.update({("tracr-ft-budget", prog): ("tracr-ft", P["budget_steps"]) for prog in ("counter", "max_identifier")})
+    map_runs.update({("tracr-ft-budget", prog, lr, c): ("tracr-ft", P["budget_steps"])  # the budget probes (tracr_map)
+                     for prog, lr, c in (("counter", "eta_M", 0.0), ("max_identifier", "eta_VS", 0.0), ("counter", "eta_S", 1.0))})
     return {"tracr_compile": {},
             "tracr_map": map_runs,
             "tracr_finetune": {**ft(["counter", "max_identifier"]),
@@ -336,6 +337,7 @@ def _stories_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     from ftmech.profiles import profile_params
     P = profile_params("stories", profile)
     fts = [(proto, lr) for proto in P["protocols"] for lr in P["lrs"]]
+    fts += [(proto, lr, s) for s in P["replicate_seeds"] for proto, lr in P["replicate_cells"]]  # stories.replicates
     return {"stories": {**{("stories-pt", k): ("stories-pt", P["pt_steps"]) for k in ("present", "not_in_pt")},
                         **{("stories-ft", *k): ("stories-ft", P["ft_steps"]) for k in fts},
                         **{("stories-reft", k): ("stories-reft", P["reft_steps"]) for k in [*fts, "not_in_pt"]}}}

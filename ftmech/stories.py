@@ -24,7 +24,7 @@ __all__ = ['EOT', 'ANIMALS', 'FOODS', 'FEATURE_RULES', 'FEATURES', 'DATA_DIR', '
            'training_text', 'train_tokenizer', 'save_tokenizer', 'load_tokenizer', 'pack_windows', 'story_batch',
            'story_loss', 'generate', 'generation_score', 'FeatureClassifier', 'protocol_records', 'Prepared',
            'data_config', 'load_source', 'prepared', 'windows', 'measure', 'story_model_config', 'story_config',
-           'train_story_run', 'story_train_config', 'train_story_runs', 'pretrained_stories', 'deleted',
+           'train_story_run', 'story_train_config', 'train_story_runs', 'pretrained_stories', 'deleted', 'replicates',
            'revived_stories', 'probe_sets', 'story_probe_job']
 
 # %% ../nbs/20_stories.ipynb #c006
@@ -520,13 +520,14 @@ def train_story_run(
     return execute_single(store, config, parent, _story_setup, device, progress, stop_after, dtype, compile)
 
 # %% ../nbs/20_stories.ipynb #c051
-def story_train_config(p: Mapping[str, Any], steps: int, lr: float, pretraining: bool = False):
-    "AdamW; pretraining: warmup 5% + cosine to 0; fine-tuning: constant LR."
+def story_train_config(p: Mapping[str, Any], steps: int, lr: float, pretraining: bool = False, seed: int | None = None):
+    "AdamW; pretraining: warmup 5% + cosine to 0; fine-tuning: constant LR; `seed` (default the profile's) orders the batches."
     from ftmech.optim import TrainConfig
     every = min(p["eval_every"], steps)
     return TrainConfig(steps=steps, lr=lr, batch_size=p["batch_size"], optimizer="adamw", weight_decay=0.1,
                        warmup=0.05 if pretraining else 0.0, min_lr_ratio=0.0 if pretraining else 1.0, grad_clip=1.0,
-                       loss="lm", eval_every=every, ckpt_every=every * max(1, steps // every // 2), seed=p["seed"])
+                       loss="lm", eval_every=every, ckpt_every=every * max(1, steps // every // 2),
+                       seed=p["seed"] if seed is None else seed)
 
 def _story_job(root: str, config: dict, parent: str | None, device: str | None) -> str:
     from ftmech.store import Store
@@ -549,22 +550,36 @@ def pretrained_stories(store, p: Mapping[str, Any]) -> dict[str, Any]:
               None) for r in ("present", "not_in_pt")]
     return dict(zip(("present", "not_in_pt"), train_story_runs(store, items, p["processes"], p.get("device"))))
 
+def _deletion_config(p: Mapping[str, Any], protocol: str, lr: str, seed: int | None = None) -> dict:
+    "The config of a deletion fine-tuning run: `protocol`'s records at the rate named `lr`, batches ordered by `seed`."
+    steps = p["ft_steps"]  # step 0 is the pretrained model: scored there
+    return story_config(p, protocol, story_train_config(p, steps, p["lrs"][lr], seed=seed),
+                        _grid(steps, (1, 3, 10, 30, 100, 300, 1000)), [steps])
+
 def deleted(store, p: Mapping[str, Any], present) -> dict[tuple[str, str], Any]:
     "{(protocol, LR name): deletion fine-tuning run of the `present` model}."
     keys = [(proto, lr) for proto in p["protocols"] for lr in p["lrs"]]
-    steps = p["ft_steps"]
-    items = [(story_config(p, proto, story_train_config(p, steps, p["lrs"][lr]), _grid(steps, (1, 3, 10, 30, 100, 300, 1000)),
-                           [steps]), present.id) for proto, lr in keys]  # step 0 is the pretrained model: scored there
+    items = [(_deletion_config(p, proto, lr), present.id) for proto, lr in keys]
     return dict(zip(keys, train_story_runs(store, items, p["processes"], p.get("device"))))
 
-def revived_stories(store, p: Mapping[str, Any], fts: Mapping, control) -> dict:
-    "{(protocol, LR name) or 'not_in_pt': reFT run on feature-only stories}."
+def replicates(store, p: Mapping[str, Any], present) -> dict[tuple[str, str, int], Any]:
+    """{(protocol, LR name, seed): deletion run}: the cells `replicate_cells` fine-tuned again from the same pretrained
+    model at every seed of `replicate_seeds` (the paper fine-tunes one pretrained story model; replicates of its
+    fine-tuning give the ledger a seed-to-seed variance for every kind of story measurement)."""
+    keys = [(str(proto), str(lr), int(s)) for s in p["replicate_seeds"] for proto, lr in p["replicate_cells"]]
+    items = [(_deletion_config(p, proto, lr, s), present.id) for proto, lr, s in keys]
+    return dict(zip(keys, train_story_runs(store, items, p["processes"], p.get("device"))))
+
+def revived_stories(store, p: Mapping[str, Any], fts: Mapping, control=None) -> dict:
+    """{key of `fts` or 'not_in_pt': reFT run on feature-only stories} of every run of `fts` and of the `control` (None:
+    none); each reFT orders its batches by its parent's seed."""
     steps = p["reft_steps"]
-    cfg = story_config(p, "feature_only", story_train_config(p, steps, p["reft_lr"]), _grid(steps, (10, 30, 100, 300, 1000, 3000)),
-                       _grid(steps, (30, 300, 3000)))  # step 0 is the fine-tuned model: scored there
-    keys = list(fts) + ["not_in_pt"]
-    parents = [fts[k].id for k in fts] + [control.id]
-    return dict(zip(keys, train_story_runs(store, [(cfg, par) for par in parents], p["processes"], p.get("device"))))
+    cfg = lambda run: story_config(p, "feature_only", story_train_config(p, steps, p["reft_lr"], seed=run.config["train"]["seed"]),
+                                   _grid(steps, (10, 30, 100, 300, 1000, 3000)),
+                                   _grid(steps, (30, 300, 3000)))  # step 0 is the fine-tuned model: scored there
+    parents = {**fts, **({"not_in_pt": control} if control is not None else {})}
+    items = [(cfg(run), run.id) for run in parents.values()]
+    return dict(zip(parents, train_story_runs(store, items, p["processes"], p.get("device"))))
 
 # %% ../nbs/20_stories.ipynb #c053
 def probe_sets(p: Mapping[str, Any]) -> tuple[dict, dict]:
