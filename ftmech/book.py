@@ -320,8 +320,8 @@ def _tracr_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     # the paper dry run trained these 24 runs itself). Counted as the map's own: an upper bound, what that dry run trained.
     map_runs = {("tracr-ft", prog, lr, float(c), seed, tuple(map(float, s))): ("tracr-ft", P["steps"])
                 for s in P["map_scales"] for prog, cells in P["map_cells"].items() for lr, c in cells for seed in P["map_seeds"]}
-    map_runs.update({("tracr-ft-budget", prog, lr, c): ("tracr-ft", P["budget_steps"])  # the budget probes (tracr_map)
-                     for prog, lr, c in (("counter", "eta_M", 0.0), ("max_identifier", "eta_VS", 0.0), ("counter", "eta_S", 1.0))})
+    from ftmech.tracr import BUDGET_PROBES
+    map_runs.update({("tracr-ft-budget", *cell): ("tracr-ft", P["budget_steps"]) for cell in BUDGET_PROBES})
     return {"tracr_compile": {},
             "tracr_map": map_runs,
             "tracr_finetune": {**ft(["counter", "max_identifier"]),

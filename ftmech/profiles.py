@@ -132,13 +132,11 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in [
         "reft": dict(lr=1e-5, **_loop(2_000, 96, 100, 500, 1_000)),
         # the budget (issue 15): every seed only where the primary claims read them (C_Tr 0 and 1 at η_S); curves at
         # 0, 15, 75, 150. Fresh seeds (issue 30): the ledger's version 7 was written after the cpu measurements of PCFG
-        # seeds 0-2, Tracr seeds 0-1 and story seed 0 had been seen, its version 9 after PCFG 3-5, Tracr 2-3 and story 1
-        # issue 30, version 9: the grid's rates are the ones the role rule (learning rate x iterations, frozen in
-        # version 6) maps onto the paper's η_S and η_M — 1e-4 x 150 = 0.015 against 1e-6 x 10K = 0.01, 1e-3 x 150 =
-        # 0.15 against 1e-5 x 10K = 0.1, both 0.18 decade — so every role a claim reads is played (until version 8 the
-        # grid trained 1e-5, which plays none, under the name η_S, and 1e-4 under the name η_M); the reverse
-        # fine-tuning keeps its rates and parents (from 1e-4 at 1e-5), now named by value; fresh seeds again (6-8),
-        # since version 9 was written after seeds 3-5 had been seen
+        # seeds 0-2, Tracr seeds 0-1 and story seed 0 had been seen, its version 9 after PCFG 3-5, Tracr 2-3 and story 1.
+        # Rates (version 9): the ones the role rule (learning rate x iterations, frozen in version 6) maps onto the
+        # paper's η_S and η_M — 1e-4 x 150 = 0.015 against 1e-6 x 10K = 0.01, 1e-3 x 150 = 0.15 against 1e-5 x 10K =
+        # 0.1, both 0.18 decade (until version 8 the grid trained 1e-5, which plays none, as η_S and 1e-4 as η_M); the
+        # reverse fine-tuning keeps its rates and parents (from 1e-4 at 1e-5), now named by value
         "pcfg": _pcfg(c_trs=(0.0, 0.5, 0.8, 1.0), seeded_c_trs=(0.0, 1.0), seeds=(6, 7, 8),
                       lrs={"eta_M": 1e-3, "eta_S": 1e-4}, ft_steps=150, ft_eval_every=75, reft_steps=200,
                       seeded_lrs=("eta_S",),

@@ -23,8 +23,8 @@ from .store import Run, Store
 
 # %% auto #0
 __all__ = ['LETTERS', 'PROGRAMS', 'ANSWER_POS', 'SMALLER_PT', 'SMALLER_FT', 'MAX_REDRAWS', 'EVAL_SEED', 'METRICS', 'SAMPLER',
-           'TracrTask', 'coincident', 'sample', 'program_for', 'compiled', 'start_model', 'accuracy', 'answers',
-           'tracr_train_config', 'run_config', 'eval_sets', 'evaluate', 'explicit_attention', 'train_run',
+           'BUDGET_PROBES', 'TracrTask', 'coincident', 'sample', 'program_for', 'compiled', 'start_model', 'accuracy',
+           'answers', 'tracr_train_config', 'run_config', 'eval_sets', 'evaluate', 'explicit_attention', 'train_run',
            'attention_mass', 'pattern_similarity', 'answer_attention', 'ablation_effects', 'carrier_head',
            'describe_weight', 'prune_job', 'task_of', 'compile_cfg', 'train_all', 'ft_items', 'finetuned',
            'revival_grid', 'revived', 'scratch_then_finetune']
@@ -386,6 +386,10 @@ def train_all(store: Store, items: Sequence[tuple[dict, str | None]], processes:
         map_jobs(_train_job, todo, processes, progress=len(todo) > 1, desc="runs",
                  gpus_per_job=0.25 if str(device).startswith("cuda") else 0.0)  # tiny models: four share a GPU
     return [store.run(c, par) for c, par in items]
+
+BUDGET_PROBES = (("counter", "eta_M", 0.0),  # (program, LR name, C_Tr): the cells tracr_map also trains for
+                 ("max_identifier", "eta_VS", 0.0),  # the profile's budget_steps (the Counter learning b, only η_VS
+                 ("counter", "eta_S", 1.0))  # learning the Max-identifier, the η_S shortcut); the ledger reads them
 
 def ft_items(
     p: Mapping[str, Any],  # tracr profile parameters (their coldness, exactness and noise_std make the start weights)
