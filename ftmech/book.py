@@ -321,7 +321,8 @@ def _tracr_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     map_runs = {("tracr-ft", prog, lr, float(c), seed, tuple(map(float, s))): ("tracr-ft", P["steps"])
                 for s in P["map_scales"] for prog, cells in P["map_cells"].items() for lr, c in cells for seed in P["map_seeds"]}
     from ftmech.tracr import BUDGET_PROBES
-    map_runs.update({("tracr-ft-budget", *cell): ("tracr-ft", P["budget_steps"]) for cell in BUDGET_PROBES})
+    map_runs.update({("tracr-ft-budget", *cell, s): ("tracr-ft", P["budget_steps"])
+                     for cell in BUDGET_PROBES for s in P["budget_seeds"]})
     return {"tracr_compile": {},
             "tracr_map": map_runs,
             "tracr_finetune": {**ft(["counter", "max_identifier"]),

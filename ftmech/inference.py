@@ -14,9 +14,9 @@ from scipy import stats
 
 # %% auto #0
 __all__ = ['ALPHA', 'SESOI', 'OWN_SEEDS', 'scale_of', 'kind_of', 'Estimate', 'constant', 't_quantile', 'Series',
-           'sample_variance', 'pooled', 'between_seed_variances', 'Component', 'Decision', 'contrast', 'all_of',
-           'any_of', 'given', 'verdict_of', 'log_iterations', 'holm', 'benjamini_hochberg', 'adjusted_verdicts',
-           'detectable_effect']
+           'sample_variance', 'pooled', 'between_seed_variances', 'setting_of', 'widest_variances', 'Component',
+           'Decision', 'contrast', 'all_of', 'any_of', 'given', 'verdict_of', 'log_iterations', 'holm',
+           'benjamini_hochberg', 'adjusted_verdicts', 'detectable_effect']
 
 # %% ../nbs/18_inference.ipynb #c005
 ALPHA = 0.05  # one-sided level of each test: a decision leaves the 90% interval (two 5% tails) on one side
@@ -203,6 +203,21 @@ def between_seed_variances(values: Mapping[str, Mapping[int, float | None]],  # 
         acc[1] += len(xs) - 1
     return {k: (ss / df, df) for k, (ss, df) in sums.items()}
 
+def setting_of(name: str) -> str:
+    "The setting a measurement name or kind belongs to: 'tracr', 'stories', else 'pcfg' (every PCFG chapter's names)."
+    first = name.split("/", 1)[0]
+    return first if first in ("tracr", "stories") else "pcfg"
+
+def widest_variances(kinds: Mapping[str, tuple[float, int]],  # {kind: (variance, df)}, as between_seed_variances returns
+                     ) -> dict[tuple[str, str], tuple[float, int, str]]:
+    "{(setting, scale): (variance, df, kind)}: the kind of that setting and scale with the largest pooled between-seed variance."
+    out: dict[tuple[str, str], tuple[float, int, str]] = {}
+    for kind, (var, df) in sorted(kinds.items()):
+        key = (setting_of(kind), "iterations" if kind == "iterations" else scale_of(kind))
+        if key not in out or var > out[key][0]:
+            out[key] = (var, df, kind)
+    return out
+
 # %% ../nbs/18_inference.ipynb #c017
 @dataclass(frozen=True)
 class Component:
@@ -220,6 +235,7 @@ class Decision:
     p_observed: float
     p_not_observed: float
     why: tuple[str, ...] = ()  # reasons a part cannot be decided (no standard error, an unmet premise)
+    premise_failed: bool = False  # a premise (`given`) was decided against: the claim's situation did not arise
 
     def __bool__(self):
         raise TypeError("a Decision has no truth value: combine decisions with all_of / any_of / given")
@@ -243,19 +259,22 @@ def contrast(theta: "Series | Estimate | float",  # the claim's oriented contras
 def all_of(*ds: Decision) -> Decision:
     "Every part holds: observed when each is (largest p), not observed when any fails (Bonferroni over the parts)."
     return Decision(sum((d.components for d in ds), ()), max(d.p_observed for d in ds),
-                    min(1.0, len(ds) * min(d.p_not_observed for d in ds)), sum((d.why for d in ds), ()))
+                    min(1.0, len(ds) * min(d.p_not_observed for d in ds)), sum((d.why for d in ds), ()),
+                    any(d.premise_failed for d in ds))
 
 def any_of(*ds: Decision) -> Decision:
     "Some part holds: observed when any is (Bonferroni), not observed when every part fails (largest p)."
     return Decision(sum((d.components for d in ds), ()), min(1.0, len(ds) * min(d.p_observed for d in ds)),
-                    max(d.p_not_observed for d in ds), sum((d.why for d in ds), ()))
+                    max(d.p_not_observed for d in ds), sum((d.why for d in ds), ()), any(d.premise_failed for d in ds))
 
 def given(premise: Decision, outcome: Decision, what: str = "premise", alpha: float = ALPHA) -> Decision:
-    "The outcome, presupposing the premise: observed needs both; not observed needs the premise observed and the outcome failing."
+    "The outcome, presupposing the premise: observed needs both; not observed needs the premise observed and the outcome failing; `premise_failed` when the premise is itself not observed."
     ok = premise.p_observed <= alpha
-    why = () if ok else (f"{what} is not established (p = {premise.p_observed:.2g})",)
+    failed = premise.premise_failed or (not ok and premise.p_not_observed <= alpha)
+    why = () if ok else (f"{what} is {'not observed' if failed else 'not established'} (p = {premise.p_observed:.2g})",)
     return Decision(premise.components + outcome.components, max(premise.p_observed, outcome.p_observed),
-                    outcome.p_not_observed if ok else 1.0, premise.why + outcome.why + why)
+                    outcome.p_not_observed if ok else 1.0, premise.why + outcome.why + why,
+                    failed or (ok and outcome.premise_failed))
 
 def verdict_of(d: Decision, alpha_observed: float = ALPHA, alpha_not: float = ALPHA) -> str:
     "'observed' / 'not observed' / 'undecided' at the given (possibly adjusted) levels; observed takes precedence."

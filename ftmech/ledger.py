@@ -21,16 +21,17 @@ __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS',
            'V6_APPENDIX_LITERAL_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'ADDED', 'ROLE_REVISIONS', 'CLAIMS', 'V7_COMMIT',
            'POOLED_RULE', 'PRIMARY', 'SEEN_V7', 'POOLED_REVISIONS', 'FDR', 'V8_COMMIT', 'V8_CLAIMS', 'V8_LADDER_COMMIT',
            'LADDER_CLAIMS', 'V8_AGREE_COMMIT', 'V8_LATE_COMMIT', 'AGREEMENT_CLAIMS', 'V9_COMMIT', 'SEEN_V9',
-           'V9_CLAIMS', 'PROFILE_ORDER', 'VERDICT_COLOURS', 'measurement', 'with_levels', 'with_budgets', 'record',
-           'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least',
-           'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'not_reached', 'all_of', 'any_of', 'given',
-           'minus', 'scaled', 'mean_of', 'best_of', 'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims',
-           'stories_claims', 'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions',
-           'revival_claims', 'appendix_probe_claims', 'tracr_revisions', 'stories_revisions', 'current_claims',
-           'seen_before_v7', 'pooled_revisions', 'series_of', 'inputs_at', 'adjust_for_multiplicity',
-           'multiplicity_summary', 'faithful_revisions', 'trend', 'rises_with', 'ladder_claims', 'agreement_claims',
-           'late_ladder_claims', 'area_revisions', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
-           'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
+           'V9_CLAIMS', 'V10_COMMIT', 'SEEN_V10', 'V10_RULE', 'V10_CLAIMS', 'PROFILE_ORDER', 'VERDICT_COLOURS',
+           'measurement', 'with_levels', 'with_budgets', 'record', 'load_measurements', 'Claim', 'introduced_by',
+           'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds',
+           'faster', 'reached', 'not_reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of',
+           'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
+           'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions', 'revival_claims', 'appendix_probe_claims',
+           'tracr_revisions', 'stories_revisions', 'current_claims', 'seen_before_v7', 'pooled_revisions', 'series_of',
+           'inputs_at', 'read_kinds', 'adjust_for_multiplicity', 'multiplicity_summary', 'faithful_revisions', 'trend',
+           'rises_with', 'ladder_claims', 'agreement_claims', 'late_ladder_claims', 'area_revisions',
+           'decidable_revisions', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers', 'summary_rows',
+           'deciding_part', 'estimate_text', 'scorecard_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -131,7 +132,7 @@ def introduced_by(claim: Claim) -> str:
     "The commit that introduced `claim`'s criterion."
     return claim.introduced or next((c for p, c in V1_COMMITS.items() if claim.id.startswith(p)), "")
 
-VERDICTS = ("observed", "not observed", "mixed", "undecided", "not measured")
+VERDICTS = ("observed", "not observed", "mixed", "undecided", "premise not met", "not measured")  # premise not met: version 10
 
 @dataclass(frozen=True)
 class Value:
@@ -1131,8 +1132,9 @@ POOLED_REVISIONS: list[Claim] = pooled_revisions({c.id: c for c in current_claim
 CLAIMS = CLAIMS + POOLED_REVISIONS
 
 # %% ../nbs/19_ledger.ipynb #c016v7d
-def series_of(name: str, m: Mapping, kinds: Mapping[str, tuple[float, int]], label: str = "") -> Series:
-    "Measurement `m` ({'values', 'detail'}) named `name` as a Series on its scale, with its kind's pooled between-seed variance."
+def series_of(name: str, m: Mapping, kinds: Mapping[str, tuple[float, int]], label: str = "",
+              borrow: Mapping[tuple[str, str], tuple[float, int, str]] | None = None) -> Series:
+    "Measurement `m` ({'values', 'detail'}) named `name` as a Series on its scale, with its kind's pooled between-seed variance (else, with `borrow` = `inference.widest_variances(kinds)`, its setting's widest: version 10)."
     scale = inference.scale_of(name)
     lo, hi, within, chance, n, limit = {}, {}, {}, None, None, None
     for s, v in sorted(m["values"].items()):
@@ -1146,6 +1148,8 @@ def series_of(name: str, m: Mapping, kinds: Mapping[str, tuple[float, int]], lab
             within[s] = d["se"] ** 2 if "se" in d else binomial_se(v, d["n"]) ** 2 if "n" in d else 0.0
         chance, n = d.get("chance", chance), d.get("n", n)
     between, df = kinds.get(inference.kind_of(name), (None, 0))
+    if between is None and borrow and (inference.setting_of(name), scale) in borrow:
+        between, df, _ = borrow[(inference.setting_of(name), scale)]
     return Series(lo, hi, within, between, df, scale, chance, n, label, limit)
 
 def inputs_at(claim: Claim, profile: str) -> tuple[Claim, list[str], dict[str, float]]:
@@ -1160,6 +1164,10 @@ def inputs_at(claim: Claim, profile: str) -> tuple[Claim, list[str], dict[str, f
                                        for a, m in claim.inputs.items()
                                        for i, n in (enumerate(rungs) if "{ladder}" in m else [(0, "")])})
     return claim, unplayed, rungs
+
+def read_kinds() -> set[str]:
+    "The kinds (`inference.kind_of`) of the measurements the ledger's claims read: version 10 borrows a lone cell's seed-to-seed variance only from these (not from, say, a chosen pruning K)."
+    return {inference.kind_of(m) for c in CLAIMS for m in c.inputs.values()}
 
 def _open_parts(d: Decision) -> list[str]:
     "Why a decision is open: each part whose 90% interval reaches both below zero and up to Δ."
@@ -1188,6 +1196,10 @@ def _judge_pooled(claim: Claim, measurements: Mapping[str, Mapping], profile: st
     seeds = sorted(set().union(*(set(v) for v in values.values()))) if values else []
     unmet = [f"premise {r} is {(verdicts or {}).get(r, 'not judged')}" for r in claim.requires
              if (verdicts or {}).get(r) != "observed"]
+    against = [r for r in claim.requires if (verdicts or {}).get(r) in ("not observed", "premise not met")]
+    widest = inference.widest_variances({k: v for k, v in kinds.items() if k in read_kinds()}) if claim.version >= 10 else {}
+    borrowed = {a: widest[(inference.setting_of(m), inference.scale_of(m))][2] for a, m in claim.inputs.items()
+                if inference.kind_of(m) not in kinds and (inference.setting_of(m), inference.scale_of(m)) in widest}
     decision, why = None, []
     if unplayed:
         verdict, why = "undecided", [f"no rate of the {profile} profile plays the paper's {r} (learning rate x fine-tuning "
@@ -1195,7 +1207,7 @@ def _judge_pooled(claim: Claim, measurements: Mapping[str, Mapping], profile: st
     elif missing or not seeds:
         verdict = "not measured"
     else:
-        args = {a: series_of(m, measurements[m], kinds, a) for a, m in claim.inputs.items()}
+        args = {a: series_of(m, measurements[m], kinds, a, widest) for a, m in claim.inputs.items()}
         if claim.over_ladder:  # 'arg@i' -> arg = [rung 0, rung 1, ...], and log10 of the rungs' rates
             grouped: dict[str, list] = {}
             for a in sorted((a for a in args if "@" in a), key=lambda a: int(a.rsplit("@", 1)[1])):
@@ -1205,6 +1217,9 @@ def _judge_pooled(claim: Claim, measurements: Mapping[str, Mapping], profile: st
         verdict, why = inference.verdict_of(decision), list(decision.why) or _open_parts(decision)
         if unmet:
             verdict, why = "undecided", unmet + why
+        if claim.version >= 10 and verdict == "undecided" and (against or decision.premise_failed):
+            verdict = "premise not met"  # the situation the claim speaks about did not arise: say so first
+            why = sorted(why, key=lambda w: not ("premise" in w or " is not observed" in w))
     seen = claim.seen.get(profile, ())
     return {"id": claim.id, "version": claim.version, "revises": claim.revises, "reason": claim.reason,
             "introduced": introduced_by(claim), "requires": list(claim.requires), "text": claim.text,
@@ -1221,7 +1236,8 @@ def _judge_pooled(claim: Claim, measurements: Mapping[str, Mapping], profile: st
             "p_not_observed": decision.p_not_observed if decision is not None else None,
             "verdict_unadjusted": verdict, "verdict": verdict, "family": None,
             "exploratory": bool(seeds) and set(seeds) <= set(seen),
-            "why_undecided": why if verdict == "undecided" else []}
+            **({"borrowed_variance": {a: borrowed[a] for a in sorted(borrowed) if a in values}} if widest else {}),
+            "why_undecided": why if verdict in ("undecided", "premise not met") else []}
 
 # %% ../nbs/19_ledger.ipynb #c016v7e
 FDR = 0.10  # the false-discovery rate Benjamini-Hochberg controls over the secondary claims
@@ -1235,7 +1251,8 @@ def adjust_for_multiplicity(entries: list[dict],  # the ledger entries, every ve
     multiplicity-adjusted ones (a claim stays decided only if it is decided both before and after), then re-check
     premises. Earlier pooled versions keep their own (unadjusted) verdicts and no family."""
     tested = {e["id"]: e for e in entries if e.get("rule") == "pooled" and e["id"] in latest and e["p_observed"] is not None
-              and e["verdict_unadjusted"] == e["verdict"] and not any(w.startswith("premise ") for w in e["why_undecided"])}
+              and e["verdict_unadjusted"] == e["verdict"] != "premise not met"
+              and not any(w.startswith("premise ") for w in e["why_undecided"])}
     primary = [i for i in tested if re.sub(r"-v\d+$", "", i) in PRIMARY]
     adjusted = inference.adjusted_verdicts({i: Decision((), e["p_observed"], e["p_not_observed"]) for i, e in tested.items()},
                                            primary, alpha, q)
@@ -1247,11 +1264,14 @@ def adjust_for_multiplicity(entries: list[dict],  # the ledger entries, every ve
                                       f"not after the adjustment for {'the primary claims (Holm)' if i in primary else 'many claims (Benjamini-Hochberg)'}"]
             e["verdict"] = "undecided"
     final = {e["id"]: e["verdict"] for e in entries}
-    for e in entries:  # a premise that the adjustment left undecided leaves the claim undecided
-        unmet = [r for r in e["requires"] if final.get(r) != "observed"]
-        if e.get("rule") == "pooled" and unmet and e["verdict"] != "undecided" and e["verdict"] != "not measured":
-            e["verdict"], e["why_undecided"] = "undecided", [f"premise {r} is {final.get(r)}" for r in unmet]
-            final[e["id"]] = "undecided"
+    for e in entries:  # a premise that the adjustment left undecided leaves the claim undecided (version 10: a premise
+        unmet = [r for r in e["requires"] if final.get(r) != "observed"]  # decided against: premise not met)
+        if e.get("rule") == "pooled" and unmet and e["verdict"] not in ("undecided", "not measured"):
+            against = e["version"] >= 10 and all(final.get(r) in ("not observed", "premise not met") for r in unmet)
+            verdict = "premise not met" if against else "undecided"
+            if verdict != e["verdict"]:
+                e["verdict"], e["why_undecided"] = verdict, [f"premise {r} is {final.get(r)}" for r in unmet]
+                final[e["id"]] = verdict
 
 def multiplicity_summary(entries: Sequence[Mapping]) -> dict[str, Any]:
     "How many version-7 claims each family holds and decided, and how many false decisions that allows."
@@ -1461,6 +1481,70 @@ def area_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
 V9_CLAIMS: list[Claim] = area_revisions({c.id: c for c in CLAIMS})
 CLAIMS = CLAIMS + V9_CLAIMS
 
+# %% ../nbs/19_ledger.ipynb #c016v10b
+V10_COMMIT = "0000000"  # the commit that introduced the version-10 rule and criteria
+SEEN_V10 = {"pcfg": {"cpu": tuple(range(9))}, "tracr": {"cpu": tuple(range(6))}, "stories": {"cpu": tuple(range(5))}}
+# the cpu seeds whose measurements had been seen when version 10 was written
+V10_RULE = ("; version 10: a cell whose kind has no measurement at two seeds borrows the largest pooled seed-to-seed "
+            "variance of any kind of its setting and scale, and a claim whose premise is decided against (not observed, "
+            "or itself premise not met) is 'premise not met', not undecided")
+_R_V10 = ("cells trained at one seed by design had no seed-to-seed variance and stayed undecided however clear their "
+          "estimate; claims whose premise was decided against stayed undecided although no number of seeds could decide them")
+
+def _v10_criteria() -> dict[str, tuple[str, dict[str, str], Callable[..., Decision], str]]:
+    "The version-10 claims with new criteria: {root: (criterion, inputs, predicate, reason)}."
+    loss = "loss of Acc. O_PT after fine-tuning"
+    reft = lambda f: {"ft": _tft("counter", f, 0, "acc_pt_cte0"), "reft": f"tracr/reft/counter/{f}/eta_VS/final_acc_pt"}
+    probe = lambda lr, other: {k: f"stories/probe/{p}/{lr}/minus_{other}" for k, p in (("f", "F"), ("mm", "F+MM"), ("r", "F+R"))}
+    at_budget = ("a censored iteration count sits exactly at the budget when no run reaches 0.9, so 'within the budget' "
+                 "could be neither observed nor not observed; the final accuracy after the same budget can")
+    paired = ("both probes are scored on the same held-out stories: their item-by-item difference has a far smaller "
+              "standard error than two accuracies treated as independent")
+    return {
+        "tracr-reft-revives-eta_M-model-at-eta_VS": (
+            "premise: fine-tuning at η_M (C_Tr = 0) left Acc. O_PT(C_Te=0) < 0.9 (2 SE); then the final Acc. O_PT(C_Te=0) "
+            "after reFT at η_VS for the reFT budget >= 0.9", reft("eta_M"),
+            lambda ft, reft: given(below(ft, 0.9), at_least(reft, 0.9), loss), at_budget),
+        "tracr-reft-fails-after-eta_L": (
+            "premise: fine-tuning at η_L (C_Tr = 0) left Acc. O_PT(C_Te=0) < 0.9 (2 SE), and the same budget revives the "
+            "η_M model (tracr-reft-revives-eta_M-model-at-eta_VS-v10 observed); then the final Acc. O_PT(C_Te=0) after "
+            "reFT at η_VS for the reFT budget < 0.9", reft("eta_L"),
+            lambda ft, reft: given(below(ft, 0.9), below(reft, 0.9), loss), at_budget),
+        "stories-probe-feature-retained-eta_S": (
+            "best-block probe accuracy of each η_S model (F, F+MM, F+R) minus the pretrained model's, item by item on the "
+            "same held-out stories, > -0.05", probe("eta_S", "present"),
+            lambda f, mm, r: all_of(*(exceeds(x, 0.0, -0.05) for x in (f, mm, r))), paired),
+        "stories-probe-above-not-in-pt": (
+            "best-block probe accuracy of each η_M model (F, F+MM, F+R) minus the Not-in-PT model's, item by item on the "
+            "same held-out stories, > 0", probe("eta_M", "not_in_pt"),
+            lambda f, mm, r: all_of(*(exceeds(x, 0.0) for x in (f, mm, r))), paired),
+    }
+
+def _v10_text(criterion: str) -> str:
+    "A criterion's words under version 10: the budget probes are read at every budget seed (versions 4-9 named one)."
+    return criterion.replace("(first map seed)", "(every budget seed)").replace("(seed 0)", "(every budget seed)")
+
+def decidable_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
+    "Version 10 of every pooled claim (latest versions, by id): its criterion (or a new one, `_v10_criteria`) under the version-10 rule."
+    special = _v10_criteria()
+    pooled_latest = [c for c in latest.values() if c.version >= 7]
+    renamed = {c.id: f"{_root(c)}-v10" for c in pooled_latest}
+    out = []
+    for c in pooled_latest:
+        root = _root(c)
+        text, inputs, holds, reason = (_v10_text(c.criterion.removesuffix(POOLED_RULE)), dict(c.inputs), c.holds, "")
+        if root in special:
+            text, inputs, holds, reason = special[root]
+        setting = "tracr" if root.startswith("tracr-") else "stories" if root.startswith("stories-") else "pcfg"
+        out.append(replace(c, id=renamed[c.id], criterion=text + V10_RULE + POOLED_RULE, inputs=inputs, holds=holds,
+                           version=10, revises=c.id, reason="; ".join(x for x in (reason, _R_V10) if x),
+                           introduced=V10_COMMIT, requires=tuple(renamed.get(r, r) for r in c.requires),
+                           seen=SEEN_V10[setting]))
+    return out
+
+V10_CLAIMS: list[Claim] = decidable_revisions({c.id: c for c in current_claims(CLAIMS)})
+CLAIMS = CLAIMS + V10_CLAIMS
+
 # %% ../nbs/19_ledger.ipynb #c019
 def as_loaded(measured: Measurements, chapter: str = "") -> dict[str, dict]:
     "In-memory measurements ({name: {seed: value or measurement(...)}}) in the form `load_measurements` returns."
@@ -1521,6 +1605,7 @@ def summary_rows(ledgers: Mapping[str, Mapping], claims: Sequence[Claim] | None 
 
 # %% ../nbs/19_ledger.ipynb #c025
 VERDICT_COLOURS = {"observed": "#1a7f37", "not observed": "#cf222e", "undecided": "#9a6700", "mixed": "#9a6700",
+                   "premise not met": "#57606a",
                    "not measured": "#6e7781"}
 
 def deciding_part(entry: Mapping) -> dict | None:

@@ -339,16 +339,18 @@ def auc_measurement(run: Run, metric: str, n: int | None = None) -> dict:
     return measurement(value, n=eval_levels(run)[metric][0] if n is None else n)
 
 def prune_fresh_job(store_root: str, run_id: str, eval_size: int, k: int, metrics: Sequence[str] = ("acc_pt_cte0", "acc_ft_cte1"),
-                    fresh_seed: int = 2, parent_id: str | None = None) -> dict[str, dict]:
-    """Metrics of a fine-tuned run before pruning and after zeroing its top-`k` neurons (the pruning curve's saliency),
-    measured on fresh held-out sets (seed `fresh_seed`): {metric: {'k0', 'kbest', 'n', 'chance'}}; with `parent_id`
-    (its pretrained model) also 'pt', that model on the same sets."""
+                    fresh_seed: int = 2, parent_id: str | None = None, fresh_size: int | None = None) -> dict[str, dict]:
+    """Metrics of a fine-tuned run before pruning and after zeroing its top-`k` neurons (the pruning curve's saliency,
+    ranked on `eval_size` samples as in `prune_job`), measured on fresh held-out sets of `fresh_size` samples (default
+    `eval_size`; seed `fresh_seed`): {metric: {'k0', 'kbest', 'n', 'chance'}}; with `parent_id` (its pretrained
+    model) also 'pt', that model on the same sets."""
     from ftmech.prune import prune, saliency
     run = Store(store_root).get(run_id)
     model = run.load_model()
     saliency_batch = build_eval_sets(run.config["evals"], eval_size, seed=1)["acc_pt_cte0"]  # as in prune_job
     ranked = saliency(model, lambda m: loss_fn(m, saliency_batch, "answer"))
-    fresh, pruned = build_eval_sets(run.config["evals"], eval_size, seed=fresh_seed), prune(model, ranked[:k])
+    fresh = build_eval_sets(run.config["evals"], fresh_size or eval_size, seed=fresh_seed)
+    pruned = prune(model, ranked[:k])
     parent = None if parent_id is None else Store(store_root).get(parent_id).load_model()
     return {m: {"k0": float(accuracy(model, fresh[m])), "kbest": float(accuracy(pruned, fresh[m])),
                 **({} if parent is None else {"pt": float(accuracy(parent, fresh[m]))}),

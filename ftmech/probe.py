@@ -58,8 +58,9 @@ def train_probes(x_train: torch.Tensor,  # features [probes, N, d]: one feature 
                  lr: float = 1e-3,  # AdamW learning rate before the schedule's divisions
                  batch_size: int = 256,  # training samples per step, drawn with replacement
                  generator: torch.Generator | None = None,  # initial weights and batches (default: seed 0)
-                 ) -> tuple[list[float], list[nn.Linear]]:
-    "Held-out accuracy of every probe (features -> class, inputs standardised per probe) and the probes, trained at once."
+                 return_predictions: bool = False,  # also return the held-out predictions [probes, M] (paired comparisons)
+                 ) -> tuple[list[float], list[nn.Linear]] | tuple[list[float], list[nn.Linear], torch.Tensor]:
+    "Held-out accuracy of every probe (features -> class, inputs standardised per probe) and the probes, trained at once; with `return_predictions`, their held-out predictions too."
     if x_train.dim() != 3 or x_test.dim() != 3 or len(x_train) != len(x_test):
         raise ValueError(f"features must be [probes, samples, d] with as many probes for test as for train, got "
                          f"train {tuple(x_train.shape)} and test {tuple(x_test.shape)}")
@@ -89,7 +90,7 @@ def train_probes(x_train: torch.Tensor,  # features [probes, N, d]: one feature 
         probes = [nn.Linear(d, n_classes) for _ in range(n_probes)]
         for p, w, b in zip(probes, weight, bias):
             p.weight.copy_(w); p.bias.copy_(b)
-    return accs, probes
+    return (accs, probes, pred) if return_predictions else (accs, probes)
 
 def train_probe(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor,
                 n_classes: int, steps: int = 4000, lr: float = 1e-3, batch_size: int = 256,
@@ -104,10 +105,11 @@ def train_probe(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tens
 # %% ../nbs/07_probe.ipynb #c011
 def probe_layers(model: Transformer, train: Mapping[str, torch.Tensor], test: Mapping[str, torch.Tensor],
                  n_classes: int, steps: int = 4000, lr: float = 1e-3, control: bool = True,
-                 positions: str = "answer", seed: int = 0) -> list[dict]:
+                 positions: str = "answer", seed: int = 0, per_item: bool = False) -> list[dict]:
     """Accuracy per layer of probes reading `target` from `tokens`; `train`/`test` hold tokens [N, T],
-    answer_pos [N] and target [N]. Rows: {'layer', 'hook', 'acc', 'control_acc'}. Every probe (each layer, of the
-    model and of the control) starts from the same seed; they are trained at once (`train_probes`)."""
+    answer_pos [N] and target [N]. Rows: {'layer', 'hook', 'acc', 'control_acc'}, and with `per_item` 'correct': the
+    model's probe right (1) or wrong (0) on each test item, for comparisons paired over the same items. Every probe
+    (each layer, of the model and of the control) starts from the same seed; they are trained at once (`train_probes`)."""
     hooks = layer_hooks(model)
     models = {"acc": model}
     if control:
@@ -118,11 +120,13 @@ def probe_layers(model: Transformer, train: Mapping[str, torch.Tensor], test: Ma
     for m in models.values():
         tr, te = collect_features(m, train["tokens"], pos(train), names), collect_features(m, test["tokens"], pos(test), names)
         f_train += [tr[h] for h in names]; f_test += [te[h] for h in names]
-    accs, _ = train_probes(torch.stack(f_train), train["target"], torch.stack(f_test), test["target"], n_classes, steps,
-                           lr, generator=torch.Generator().manual_seed(seed))
+    accs, _, pred = train_probes(torch.stack(f_train), train["target"], torch.stack(f_test), test["target"], n_classes,
+                                 steps, lr, generator=torch.Generator().manual_seed(seed), return_predictions=True)
     rows = [{"layer": layer, "hook": h} for layer, h in hooks.items()]
     for i, key in enumerate(models):
         for j, row in enumerate(rows):
             row[key] = accs[i * len(rows) + j]
+            if per_item and key == "acc":
+                row["correct"] = (pred[j] == test["target"]).int().tolist()  # [M]
     return rows
 

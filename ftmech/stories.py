@@ -597,10 +597,10 @@ def probe_sets(p: Mapping[str, Any]) -> tuple[dict, dict]:
     return build(prep.train[:p["probe_train"]]), build(prep.heldout)
 
 def story_probe_job(store_root: str, run_id: str, p: Mapping[str, Any], control: bool = False) -> dict[str, list[dict]]:
-    "Per-block probe accuracy of a run's model for every feature ({feature: rows of probe_layers})."
+    "Per-block probe accuracy of a run's model for every feature ({feature: rows of probe_layers, with each held-out story's 'correct'})."
     from ftmech.probe import probe_layers
     from ftmech.store import Store
     model = Store(store_root).get(run_id).load_model()
     train, test = probe_sets(p)
     return {f: probe_layers(model, train[f], test[f], 2, steps=p["probe_steps"], control=control,
-                            positions="mean_last_10") for f in train}
+                            positions="mean_last_10", per_item=True) for f in train}

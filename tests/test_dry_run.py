@@ -118,7 +118,8 @@ def test_dry_run_trains_exactly_the_paper_runs(root):
     # tracr_map's own runs: every scale, each from its measured noise σ*(scale) (the paper dry run trained all of them)
     map_only = len(tp["map_scales"]) * sum(len(cells) for cells in tp["map_cells"].values()) * len(tp["map_seeds"])
     variant = len(tp["variant_cells"]) * len(tp["seeds"])  # Fig. 51's Max-identifier variant
-    assert runs["tracr-ft"] == 2 * len(tp["lrs"]) * len(tp["c_trs"]) * len(tp["seeds"]) + map_only + variant + 3  # + budget probes
+    probes = 3 * len(tp["budget_seeds"])  # the three budget probes (tracr.BUDGET_PROBES) at every budget seed
+    assert runs["tracr-ft"] == 2 * len(tp["lrs"]) * len(tp["c_trs"]) * len(tp["seeds"]) + map_only + variant + probes
     sp = profile_params("stories", "paper")
     replicas = len(sp["replicate_cells"]) * len(sp["replicate_seeds"])  # fine-tuned and revived again at other seeds
     assert runs["stories-pt"] == 2 and runs["stories-reft"] == 2 * 3 + 1 + replicas and runs["stories-ft"] == 2 * 3 + replicas

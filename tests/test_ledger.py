@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ftmech import inference
-from ftmech.ledger import (ADDED, CLAIMS, CLAIMS_V1, POOLED_RULE, REVISIONS, ROLE_REVISIONS, ROLE_RULE, V7_COMMIT, VERDICTS,
-                           current_claims, introduced_by)
+from ftmech.ledger import (ADDED, CLAIMS, CLAIMS_V1, POOLED_RULE, REVISIONS, ROLE_REVISIONS, ROLE_RULE, V7_COMMIT, V10_RULE,
+                           VERDICTS, _v10_text, current_claims, introduced_by)
 
 ROOT = Path(__file__).resolve().parents[1]
 LEDGER = ROOT / "results" / "smoke" / "claims.json"
@@ -69,6 +69,8 @@ def test_pooled_verdicts_follow_from_their_p_values(ledger):
             assert e["p_not_observed"] <= inference.ALPHA and e["verdict_unadjusted"] == "not observed", e["id"]
         elif e["verdict"] == "undecided":
             assert e["why_undecided"], e["id"]
+        elif e["verdict"] == "premise not met":  # version 10 only, and it names the premise decided against
+            assert e["version"] >= 10 and any("premise" in w or "not observed" in w for w in e["why_undecided"]), e["id"]
         for comp in e["components"]:
             lo, hi = comp["interval"]
             assert lo is None or (lo <= comp["bounds"][0] and comp["bounds"][1] <= hi), e["id"]
@@ -120,6 +122,11 @@ def test_every_criterion_is_unchanged_since_the_commit_that_introduced_it():
             if c.version == 7 and by_id[c.revises].version > 1:
                 assert criterion == by_id[c.revises].criterion, c.id
                 continue
+            if c.version == 10:  # the criterion it revises (or a new one) + the version-10 rule, committed in V10_COMMIT
+                assert criterion.endswith(V10_RULE) and V10_RULE in sources[commit], c.id
+                criterion = criterion.removesuffix(V10_RULE)
+                if criterion == _v10_text(by_id[c.revises].criterion.removesuffix(POOLED_RULE)):
+                    continue
         if c.at_roles and c.revises is not None:  # version 6: the criterion it revises (checked at its own commit) read at the roles' rates
             by_id = {x.id: x for x in CLAIMS}
             assert criterion == by_id[c.revises].criterion + ROLE_RULE, c.id
