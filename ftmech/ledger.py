@@ -1482,7 +1482,7 @@ V9_CLAIMS: list[Claim] = area_revisions({c.id: c for c in CLAIMS})
 CLAIMS = CLAIMS + V9_CLAIMS
 
 # %% ../nbs/19_ledger.ipynb #c016v10b
-V10_COMMIT = "0000000"  # the commit that introduced the version-10 rule and criteria
+V10_COMMIT = "7ab8efc"  # the commit that introduced the version-10 rule and criteria
 SEEN_V10 = {"pcfg": {"cpu": tuple(range(9))}, "tracr": {"cpu": tuple(range(6))}, "stories": {"cpu": tuple(range(5))}}
 # the cpu seeds whose measurements had been seen when version 10 was written
 V10_RULE = ("; version 10: a cell whose kind has no measurement at two seeds borrows the largest pooled seed-to-seed "
