@@ -4,7 +4,7 @@
 
 # %% ../nbs/19_ledger.ipynb #c003
 from __future__ import annotations
-import json, math, re
+import functools, json, math, re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,10 +28,10 @@ __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS',
            'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
            'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions', 'revival_claims', 'appendix_probe_claims',
            'tracr_revisions', 'stories_revisions', 'current_claims', 'seen_before_v7', 'pooled_revisions', 'series_of',
-           'inputs_at', 'read_kinds', 'adjust_for_multiplicity', 'multiplicity_summary', 'faithful_revisions', 'trend',
-           'rises_with', 'ladder_claims', 'agreement_claims', 'late_ladder_claims', 'area_revisions',
-           'decidable_revisions', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers', 'summary_rows',
-           'deciding_part', 'estimate_text', 'scorecard_rows']
+           'borrowed_from', 'inputs_at', 'read_kinds', 'adjust_for_multiplicity', 'multiplicity_summary',
+           'faithful_revisions', 'trend', 'rises_with', 'ladder_claims', 'agreement_claims', 'late_ladder_claims',
+           'area_revisions', 'decidable_revisions', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
+           'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -1085,9 +1085,13 @@ PRIMARY = (  # the paper's headline findings (Abstract, Sec. 1, Figs. 5, 7-11), 
 SEEN_V7 = {"pcfg": {"cpu": (0, 1, 2)}, "tracr": {"cpu": (0, 1)}, "stories": {"cpu": (0,)}}  # per setting: the cpu
 # seeds whose measurements the earlier ledgers had shown when version 7 was written (smoke and paper-dry are no evidence)
 
+def _claim_setting(claim_id: str) -> str:
+    "The setting a claim belongs to, by its id's prefix: 'tracr', 'stories', else 'pcfg' (PCFG, Indexer, appendix)."
+    return "tracr" if claim_id.startswith("tracr-") else "stories" if claim_id.startswith("stories-") else "pcfg"
+
 def seen_before_v7(claim_id: str) -> dict[str, tuple[int, ...]]:
     "{profile: seeds} whose measurements were seen before version 7, for the setting of `claim_id` (by its prefix)."
-    return SEEN_V7["tracr" if claim_id.startswith("tracr-") else "stories" if claim_id.startswith("stories-") else "pcfg"]
+    return SEEN_V7[_claim_setting(claim_id)]
 
 def _v7_first_criteria() -> dict[str, tuple[str, Callable[..., Decision]]]:
     "Version-7 criteria of the claims whose latest version is 1 (plain numbers): {base id: (criterion, predicate)}."
@@ -1148,9 +1152,18 @@ def series_of(name: str, m: Mapping, kinds: Mapping[str, tuple[float, int]], lab
             within[s] = d["se"] ** 2 if "se" in d else binomial_se(v, d["n"]) ** 2 if "n" in d else 0.0
         chance, n = d.get("chance", chance), d.get("n", n)
     between, df = kinds.get(inference.kind_of(name), (None, 0))
-    if between is None and borrow and (inference.setting_of(name), scale) in borrow:
-        between, df, _ = borrow[(inference.setting_of(name), scale)]
+    if (lent := borrowed_from(name, kinds, borrow)) is not None:
+        between, df, _ = lent
     return Series(lo, hi, within, between, df, scale, chance, n, label, limit)
+
+def borrowed_from(name: str,  # a measurement name
+                  kinds: Mapping[str, tuple[float, int]],  # {kind: (variance, df)} of the kinds with two seeds somewhere
+                  borrow: Mapping[tuple[str, str], tuple[float, int, str]] | None,  # `inference.widest_variances`; None: v7-9
+                  ) -> tuple[float, int, str] | None:
+    "The (variance, df, kind) measurement `name` borrows under version 10: its setting's widest, when its own kind has none."
+    if not borrow or inference.kind_of(name) in kinds:
+        return None
+    return borrow.get((inference.setting_of(name), inference.scale_of(name)))
 
 def inputs_at(claim: Claim, profile: str) -> tuple[Claim, list[str], dict[str, float]]:
     "`claim` with its inputs read at `profile`: role placeholders filled (and the roles no rate plays), `{reft_from}` filled, and `{ladder}` expanded into one input 'arg@i' per rung (with the rungs' rates)."
@@ -1165,9 +1178,10 @@ def inputs_at(claim: Claim, profile: str) -> tuple[Claim, list[str], dict[str, f
                                        for i, n in (enumerate(rungs) if "{ladder}" in m else [(0, "")])})
     return claim, unplayed, rungs
 
-def read_kinds() -> set[str]:
+@functools.cache
+def read_kinds() -> frozenset[str]:
     "The kinds (`inference.kind_of`) of the measurements the ledger's claims read: version 10 borrows a lone cell's seed-to-seed variance only from these (not from, say, a chosen pruning K)."
-    return {inference.kind_of(m) for c in CLAIMS for m in c.inputs.values()}
+    return frozenset(inference.kind_of(m) for c in CLAIMS for m in c.inputs.values())
 
 def _open_parts(d: Decision) -> list[str]:
     "Why a decision is open: each part whose 90% interval reaches both below zero and up to Δ."
@@ -1198,8 +1212,7 @@ def _judge_pooled(claim: Claim, measurements: Mapping[str, Mapping], profile: st
              if (verdicts or {}).get(r) != "observed"]
     against = [r for r in claim.requires if (verdicts or {}).get(r) in ("not observed", "premise not met")]
     widest = inference.widest_variances({k: v for k, v in kinds.items() if k in read_kinds()}) if claim.version >= 10 else {}
-    borrowed = {a: widest[(inference.setting_of(m), inference.scale_of(m))][2] for a, m in claim.inputs.items()
-                if inference.kind_of(m) not in kinds and (inference.setting_of(m), inference.scale_of(m)) in widest}
+    borrowed = {a: lent[2] for a, m in claim.inputs.items() if (lent := borrowed_from(m, kinds, widest)) is not None}
     decision, why = None, []
     if unplayed:
         verdict, why = "undecided", [f"no rate of the {profile} profile plays the paper's {r} (learning rate x fine-tuning "
@@ -1458,14 +1471,13 @@ def area_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
                  "tracr-reft-faster-than-scr-ft-eta_M", "tracr-reft-faster-than-scr-ft-eta_S",
                  "tracr-reft-faster-than-scr-ft-eta_VS"):
         base = latest[f"{root}-v7"]
-        setting = root.split("-")[0]
         out.append(Claim(
             f"{root}-v9", base.text, base.source,
             "area under the Acc. O_PT curve against log10 iterations over the shared budget (plots.log_auc): reFT's > "
             "Scr.+FT's" + POOLED_RULE,
             {k: area(v) for k, v in base.inputs.items()}, lambda reft, scr_ft: exceeds(reft, scr_ft), version=9,
             revises=base.id, reason=_R_AREA, introduced=V9_COMMIT, paper_claim=base.paper_claim,
-            seen=SEEN_V9["tracr" if setting == "tracr" else "pcfg"]))
+            seen=SEEN_V9[_claim_setting(root)]))
     short = latest["tracr-counter-eta_S-shortcut-v7"]
     out.append(Claim(
         "tracr-counter-eta_S-shortcut-v9", short.text, short.source,
@@ -1535,11 +1547,10 @@ def decidable_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
         text, inputs, holds, reason = (_v10_text(c.criterion.removesuffix(POOLED_RULE)), dict(c.inputs), c.holds, "")
         if root in special:
             text, inputs, holds, reason = special[root]
-        setting = "tracr" if root.startswith("tracr-") else "stories" if root.startswith("stories-") else "pcfg"
         out.append(replace(c, id=renamed[c.id], criterion=text + V10_RULE + POOLED_RULE, inputs=inputs, holds=holds,
                            version=10, revises=c.id, reason="; ".join(x for x in (reason, _R_V10) if x),
                            introduced=V10_COMMIT, requires=tuple(renamed.get(r, r) for r in c.requires),
-                           seen=SEEN_V10[setting]))
+                           seen=SEEN_V10[_claim_setting(root)]))
     return out
 
 V10_CLAIMS: list[Claim] = decidable_revisions({c.id: c for c in current_claims(CLAIMS)})
