@@ -320,9 +320,9 @@ def _tracr_runs(profile: str) -> dict[str, dict[tuple, tuple[str, int]]]:
     # the paper dry run trained these 24 runs itself). Counted as the map's own: an upper bound, what that dry run trained.
     map_runs = {("tracr-ft", prog, lr, float(c), seed, tuple(map(float, s))): ("tracr-ft", P["steps"])
                 for s in P["map_scales"] for prog, cells in P["map_cells"].items() for lr, c in cells for seed in P["map_seeds"]}
-    from ftmech.tracr import BUDGET_PROBES
+    from ftmech.tracr import budget_probe_seeds
     map_runs.update({("tracr-ft-budget", *cell, s): ("tracr-ft", P["budget_steps"])
-                     for cell in BUDGET_PROBES for s in P["budget_seeds"]})
+                     for cell, seeds in budget_probe_seeds(P).items() for s in seeds})
     return {"tracr_compile": {},
             "tracr_map": map_runs,
             "tracr_finetune": {**ft(["counter", "max_identifier"]),

@@ -14,8 +14,8 @@ from scipy import stats
 
 # %% auto #0
 __all__ = ['ALPHA', 'SESOI', 'OWN_SEEDS', 'scale_of', 'kind_of', 'Estimate', 'constant', 't_quantile', 'Series',
-           'sample_variance', 'pooled', 'between_seed_variances', 'setting_of', 'widest_variances', 'Component',
-           'Decision', 'contrast', 'all_of', 'any_of', 'given', 'verdict_of', 'log_iterations', 'holm',
+           'sample_variance', 'pooled', 'between_seed_variances', 'setting_of', 'widest_variances', 'pooled_variances',
+           'Component', 'Decision', 'contrast', 'all_of', 'any_of', 'given', 'verdict_of', 'log_iterations', 'holm',
            'benjamini_hochberg', 'adjusted_verdicts', 'detectable_effect']
 
 # %% ../nbs/18_inference.ipynb #c005
@@ -29,10 +29,15 @@ def scale_of(name: str) -> str:
     last = name.rsplit("/", 1)[-1]
     return "iterations" if last.startswith("iters") else "loss" if "loss" in last else "accuracy"
 
-def kind_of(name: str) -> str:
-    "The kind whose cells pool their seed-to-seed variance: the name's first and last parts ('ft/acc_pt_cte0'); every iteration count is one kind."
+def kind_of(name: str,  # a measurement name
+            version: int = 10,  # the ledger version whose rule applies: from 11 a budget probe is a kind of its own
+           ) -> str:
+    "The kind whose cells pool their seed-to-seed variance: the name's first and last parts ('ft/acc_pt_cte0'); every iteration count is one kind; from version 11 the runs trained for a longer budget ('tracr/budget/…') keep 'budget' ('tracr/budget/acc_ft_cte0')."
     parts = name.split("/")
-    return "iterations" if scale_of(name) == "iterations" else f"{parts[0]}/{parts[-1]}"
+    if scale_of(name) == "iterations":
+        return "iterations"
+    longer = version >= 11 and len(parts) > 2 and parts[1] == "budget"
+    return f"{parts[0]}/budget/{parts[-1]}" if longer else f"{parts[0]}/{parts[-1]}"
 
 # %% ../nbs/18_inference.ipynb #c008
 @dataclass(frozen=True)
@@ -189,6 +194,7 @@ def pooled(x: "Series | Estimate | float") -> Estimate:
 
 # %% ../nbs/18_inference.ipynb #c013
 def between_seed_variances(values: Mapping[str, Mapping[int, float | None]],  # measurement name -> {seed: value}
+                           version: int = 10,  # the ledger version whose kinds (`kind_of`) pool
                           ) -> dict[str, tuple[float, int]]:
     "{kind: (pooled between-seed variance, degrees of freedom)} over the measurements `values` ({name: {seed: value}}) with >= 2 exact values."
     sums: dict[str, list[float]] = {}
@@ -198,7 +204,7 @@ def between_seed_variances(values: Mapping[str, Mapping[int, float | None]],  # 
             continue
         if scale_of(name) == "iterations":
             xs = [math.log10(1 + x) for x in xs]
-        acc = sums.setdefault(kind_of(name), [0.0, 0])
+        acc = sums.setdefault(kind_of(name, version), [0.0, 0])
         acc[0] += sample_variance(xs) * (len(xs) - 1)
         acc[1] += len(xs) - 1
     return {k: (ss / df, df) for k, (ss, df) in sums.items()}
@@ -217,6 +223,16 @@ def widest_variances(kinds: Mapping[str, tuple[float, int]],  # {kind: (variance
         if key not in out or var > out[key][0]:
             out[key] = (var, df, kind)
     return out
+
+def pooled_variances(kinds: Mapping[str, tuple[float, int]],  # {kind: (variance, df)}, as between_seed_variances returns
+                     ) -> dict[tuple[str, str], tuple[float, int, str]]:
+    "{(setting, scale): (variance, df, what)}: the degrees-of-freedom-weighted mean variance of every kind of that setting and scale (version 11)."
+    sums: dict[tuple[str, str], list] = {}
+    for kind, (var, df) in sorted(kinds.items()):
+        key = (setting_of(kind), "iterations" if kind == "iterations" else scale_of(kind))
+        acc = sums.setdefault(key, [0.0, 0, 0])
+        acc[0], acc[1], acc[2] = acc[0] + var * df, acc[1] + df, acc[2] + 1
+    return {key: (ss / df, df, f"{key[0]} {key[1]} kinds pooled ({n})") for key, (ss, df, n) in sums.items() if df}
 
 # %% ../nbs/18_inference.ipynb #c017
 @dataclass(frozen=True)

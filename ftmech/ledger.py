@@ -21,17 +21,18 @@ __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS',
            'V6_APPENDIX_LITERAL_COMMIT', 'CLAIMS_V1', 'REVISIONS', 'ADDED', 'ROLE_REVISIONS', 'CLAIMS', 'V7_COMMIT',
            'POOLED_RULE', 'PRIMARY', 'SEEN_V7', 'POOLED_REVISIONS', 'FDR', 'V8_COMMIT', 'V8_CLAIMS', 'V8_LADDER_COMMIT',
            'LADDER_CLAIMS', 'V8_AGREE_COMMIT', 'V8_LATE_COMMIT', 'AGREEMENT_CLAIMS', 'V9_COMMIT', 'SEEN_V9',
-           'V9_CLAIMS', 'V10_COMMIT', 'SEEN_V10', 'V10_RULE', 'V10_CLAIMS', 'PROFILE_ORDER', 'VERDICT_COLOURS',
-           'measurement', 'with_levels', 'with_budgets', 'record', 'load_measurements', 'Claim', 'introduced_by',
-           'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds',
-           'faster', 'reached', 'not_reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of',
-           'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
-           'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions', 'revival_claims', 'appendix_probe_claims',
-           'tracr_revisions', 'stories_revisions', 'current_claims', 'seen_before_v7', 'pooled_revisions', 'series_of',
-           'borrowed_from', 'inputs_at', 'read_kinds', 'adjust_for_multiplicity', 'multiplicity_summary',
-           'faithful_revisions', 'trend', 'rises_with', 'ladder_claims', 'agreement_claims', 'late_ladder_claims',
-           'area_revisions', 'decidable_revisions', 'as_loaded', 'judge_all', 'write_ledger', 'profile_ledgers',
-           'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
+           'V9_CLAIMS', 'V10_COMMIT', 'SEEN_V10', 'V10_RULE', 'V10_CLAIMS', 'V11_COMMIT', 'SEEN_V11', 'V11_RULE',
+           'V11_CLAIMS', 'PROFILE_ORDER', 'VERDICT_COLOURS', 'measurement', 'with_levels', 'with_budgets', 'record',
+           'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least',
+           'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'not_reached', 'all_of', 'any_of', 'given',
+           'minus', 'scaled', 'mean_of', 'best_of', 'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims',
+           'stories_claims', 'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions',
+           'revival_claims', 'appendix_probe_claims', 'tracr_revisions', 'stories_revisions', 'current_claims',
+           'seen_before_v7', 'pooled_revisions', 'series_of', 'borrowed_from', 'inputs_at', 'read_kinds',
+           'lent_variances', 'adjust_for_multiplicity', 'multiplicity_summary', 'faithful_revisions', 'trend',
+           'rises_with', 'ladder_claims', 'agreement_claims', 'late_ladder_claims', 'area_revisions',
+           'decidable_revisions', 'as_loaded', 'judge_all', 'write_ledger', 'pooled_variance_revisions',
+           'profile_ledgers', 'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -1137,8 +1138,8 @@ CLAIMS = CLAIMS + POOLED_REVISIONS
 
 # %% ../nbs/19_ledger.ipynb #c016v7d
 def series_of(name: str, m: Mapping, kinds: Mapping[str, tuple[float, int]], label: str = "",
-              borrow: Mapping[tuple[str, str], tuple[float, int, str]] | None = None) -> Series:
-    "Measurement `m` ({'values', 'detail'}) named `name` as a Series on its scale, with its kind's pooled between-seed variance (else, with `borrow` = `inference.widest_variances(kinds)`, its setting's widest: version 10)."
+              borrow: Mapping[tuple[str, str], tuple[float, int, str]] | None = None, version: int = 10) -> Series:
+    "Measurement `m` ({'values', 'detail'}) named `name` as a Series on its scale, with its kind's pooled between-seed variance (else, with `borrow`, what its setting lends: the widest kind's in version 10, every kind's pooled in 11)."
     scale = inference.scale_of(name)
     lo, hi, within, chance, n, limit = {}, {}, {}, None, None, None
     for s, v in sorted(m["values"].items()):
@@ -1151,17 +1152,18 @@ def series_of(name: str, m: Mapping, kinds: Mapping[str, tuple[float, int]], lab
             lo[s] = hi[s] = float(v)
             within[s] = d["se"] ** 2 if "se" in d else binomial_se(v, d["n"]) ** 2 if "n" in d else 0.0
         chance, n = d.get("chance", chance), d.get("n", n)
-    between, df = kinds.get(inference.kind_of(name), (None, 0))
-    if (lent := borrowed_from(name, kinds, borrow)) is not None:
+    between, df = kinds.get(inference.kind_of(name, version), (None, 0))
+    if (lent := borrowed_from(name, kinds, borrow, version)) is not None:
         between, df, _ = lent
     return Series(lo, hi, within, between, df, scale, chance, n, label, limit)
 
 def borrowed_from(name: str,  # a measurement name
                   kinds: Mapping[str, tuple[float, int]],  # {kind: (variance, df)} of the kinds with two seeds somewhere
-                  borrow: Mapping[tuple[str, str], tuple[float, int, str]] | None,  # `inference.widest_variances`; None: v7-9
+                  borrow: Mapping[tuple[str, str], tuple[float, int, str]] | None,  # what each setting lends; None: v7-9
+                  version: int = 10,  # the ledger version whose kinds apply (`inference.kind_of`)
                   ) -> tuple[float, int, str] | None:
-    "The (variance, df, kind) measurement `name` borrows under version 10: its setting's widest, when its own kind has none."
-    if not borrow or inference.kind_of(name) in kinds:
+    "The (variance, df, source) measurement `name` borrows from version 10 on, when its own kind has none: its setting's widest kind (10) or every kind pooled (11)."
+    if not borrow or inference.kind_of(name, version) in kinds:
         return None
     return borrow.get((inference.setting_of(name), inference.scale_of(name)))
 
@@ -1179,9 +1181,16 @@ def inputs_at(claim: Claim, profile: str) -> tuple[Claim, list[str], dict[str, f
     return claim, unplayed, rungs
 
 @functools.cache
-def read_kinds() -> frozenset[str]:
-    "The kinds (`inference.kind_of`) of the measurements the ledger's claims read: version 10 borrows a lone cell's seed-to-seed variance only from these (not from, say, a chosen pruning K)."
-    return frozenset(inference.kind_of(m) for c in CLAIMS for m in c.inputs.values())
+def read_kinds(version: int = 10) -> frozenset[str]:
+    "The kinds (`inference.kind_of` under `version`) of the measurements the ledger's claims read: from version 10 a lone cell borrows its seed-to-seed variance only from these (not from, say, a chosen pruning K)."
+    return frozenset(inference.kind_of(m, version) for c in CLAIMS for m in c.inputs.values())
+
+def lent_variances(kinds: Mapping[str, tuple[float, int]],  # {kind: (variance, df)} under `version`'s kinds
+                   version: int,  # the claim's version: 10 lends the widest read kind, 11 every read kind pooled
+                   ) -> dict[tuple[str, str], tuple[float, int, str]]:
+    "What each (setting, scale) lends a cell whose kind has no two seeds: nothing before version 10."
+    read = {k: v for k, v in kinds.items() if k in read_kinds(version)}
+    return {} if version < 10 else inference.widest_variances(read) if version == 10 else inference.pooled_variances(read)
 
 def _open_parts(d: Decision) -> list[str]:
     "Why a decision is open: each part whose 90% interval reaches both below zero and up to Δ."
@@ -1204,15 +1213,17 @@ def _judge_pooled(claim: Claim, measurements: Mapping[str, Mapping], profile: st
                   verdicts: Mapping[str, str] | None, kinds: Mapping[str, tuple[float, int]] | None) -> dict[str, Any]:
     "The ledger entry of a version-7 claim (see `judge`): one pooled decision over seeds, before multiplicity."
     claim, unplayed, rungs = inputs_at(claim, profile)
-    kinds = inference.between_seed_variances({k: m["values"] for k, m in measurements.items()}) if kinds is None else kinds
+    kv = 11 if claim.version >= 11 else 10  # whose kinds (`inference.kind_of`) pool the seed-to-seed variance
+    if kinds is None:
+        kinds = inference.between_seed_variances({k: m["values"] for k, m in measurements.items()}, kv)
     missing = [m for m in claim.inputs.values() if m not in measurements]
     values = {arg: measurements[m]["values"] for arg, m in claim.inputs.items() if m in measurements}
     seeds = sorted(set().union(*(set(v) for v in values.values()))) if values else []
     unmet = [f"premise {r} is {(verdicts or {}).get(r, 'not judged')}" for r in claim.requires
              if (verdicts or {}).get(r) != "observed"]
     against = [r for r in claim.requires if (verdicts or {}).get(r) in ("not observed", "premise not met")]
-    widest = inference.widest_variances({k: v for k, v in kinds.items() if k in read_kinds()}) if claim.version >= 10 else {}
-    borrowed = {a: lent[2] for a, m in claim.inputs.items() if (lent := borrowed_from(m, kinds, widest)) is not None}
+    lend = lent_variances(kinds, claim.version)
+    borrowed = {a: lent[2] for a, m in claim.inputs.items() if (lent := borrowed_from(m, kinds, lend, kv)) is not None}
     decision, why = None, []
     if unplayed:
         verdict, why = "undecided", [f"no rate of the {profile} profile plays the paper's {r} (learning rate x fine-tuning "
@@ -1220,7 +1231,7 @@ def _judge_pooled(claim: Claim, measurements: Mapping[str, Mapping], profile: st
     elif missing or not seeds:
         verdict = "not measured"
     else:
-        args = {a: series_of(m, measurements[m], kinds, a, widest) for a, m in claim.inputs.items()}
+        args = {a: series_of(m, measurements[m], kinds, a, lend, kv) for a, m in claim.inputs.items()}
         if claim.over_ladder:  # 'arg@i' -> arg = [rung 0, rung 1, ...], and log10 of the rungs' rates
             grouped: dict[str, list] = {}
             for a in sorted((a for a in args if "@" in a), key=lambda a: int(a.rsplit("@", 1)[1])):
@@ -1249,7 +1260,7 @@ def _judge_pooled(claim: Claim, measurements: Mapping[str, Mapping], profile: st
             "p_not_observed": decision.p_not_observed if decision is not None else None,
             "verdict_unadjusted": verdict, "verdict": verdict, "family": None,
             "exploratory": bool(seeds) and set(seeds) <= set(seen),
-            **({"borrowed_variance": {a: borrowed[a] for a in sorted(borrowed) if a in values}} if widest else {}),
+            **({"borrowed_variance": {a: borrowed[a] for a in sorted(borrowed) if a in values}} if lend else {}),
             "why_undecided": why if verdict in ("undecided", "premise not met") else []}
 
 # %% ../nbs/19_ledger.ipynb #c016v7e
@@ -1573,9 +1584,10 @@ def judge_all(
 ) -> list[dict]:
     "The ledger entries of `claims` (see `judge`); premises read the verdicts of the claims judged before; version-7 verdicts adjusted for multiplicity."
     entries, verdicts = [], {}
-    kinds = inference.between_seed_variances({k: m["values"] for k, m in measurements.items()})
+    values = {k: m["values"] for k, m in measurements.items()}
+    kinds = {v: inference.between_seed_variances(values, v) for v in (10, 11)}  # version 11 has kinds of its own
     for c in claims:
-        entries.append(judge(c, measurements, profile, verdicts, kinds))
+        entries.append(judge(c, measurements, profile, verdicts, kinds[11 if c.version >= 11 else 10]))
         verdicts[c.id] = entries[-1]["verdict"]
     adjust_for_multiplicity(entries, {c.id for c in current_claims(claims)})
     return entries
@@ -1590,6 +1602,30 @@ def write_ledger(results_dir: str | Path, profile: str, claims: Sequence[Claim] 
            "counts_v1": count(lambda e: e["version"] == 1), "multiplicity": multiplicity_summary(entries)}
     path = atomic_write_text(Path(results_dir) / profile / LEDGER_FILE, json.dumps(doc, indent=1) + "\n")
     return path, entries
+
+# %% ../nbs/19_ledger.ipynb #c016v11b
+V11_COMMIT = "0000000"  # the commit that introduced the version-11 rule (named by the commit after it)
+SEEN_V11 = {"pcfg": {"cpu": tuple(range(12))}, "tracr": {"cpu": tuple(range(9))}, "stories": {"cpu": tuple(range(8))}}
+# the cpu seeds whose measurements had been seen when version 11 was written
+V11_RULE = ("; version 11: a cell whose kind has no measurement at two seeds borrows instead the pooled seed-to-seed "
+            "variance of every kind of its setting and scale (degrees of freedom summed), and the Tracr budget probes "
+            "are a kind of their own")
+_R_V11 = ("the largest of some twenty variances, most on four degrees of freedom, is an extreme value, not an estimate of "
+          "the setting's shared seed-to-seed variance (at cpu, e388db1, three times the pooled standard deviation); "
+          "the budget probes train twelve times longer than the grid whose spread they borrowed")
+
+def pooled_variance_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
+    "Version 11 of every version-10 claim (latest versions, by id): the same criterion under the version-11 rule."
+    v10 = [c for c in latest.values() if c.version == 10]
+    renamed = {c.id: f"{_root(c)}-v11" for c in v10}
+    return [replace(c, id=renamed[c.id], criterion=c.criterion.removesuffix(POOLED_RULE) + V11_RULE + POOLED_RULE,
+                    version=11, revises=c.id, reason=_R_V11, introduced=V11_COMMIT,
+                    requires=tuple(renamed.get(r, r) for r in c.requires), seen=SEEN_V11[_claim_setting(_root(c))])
+            for c in v10]
+
+V11_CLAIMS: list[Claim] = pooled_variance_revisions({c.id: c for c in current_claims(CLAIMS)})
+CLAIMS = CLAIMS + V11_CLAIMS
+
 
 # %% ../nbs/19_ledger.ipynb #c022
 PROFILE_ORDER = ("smoke", "cpu", "paper-dry", "paper")

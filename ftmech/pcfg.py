@@ -91,8 +91,10 @@ def probe_cells(p: Mapping[str, Any]) -> list[Cell]:
 
 # %% ../nbs/09_pcfg.ipynb #c4b2b254
 def ladder_cells(p: Mapping[str, Any]) -> list[Cell]:
-    "The learning-rate ladder's models: ladder_priors x ladder_c_trs x every `ladder` rate (ascending), first seed."
-    return [c for c in grid(p, priors=p["ladder_priors"], c_trs=p["ladder_c_trs"], lrs=p["ladder"]) if c.seed == p["seeds"][0]]
+    "The learning-rate ladder's models: ladder_priors x ladder_c_trs (only the `ladder_pairs` when given) x every `ladder` rate (ascending), first seed."
+    pairs = p.get("ladder_pairs")
+    return [c for c in grid(p, priors=p["ladder_priors"], c_trs=p["ladder_c_trs"], lrs=p["ladder"])
+            if c.seed == p["seeds"][0] and (pairs is None or (c.prior, c.c_tr) in {(q, float(t)) for q, t in pairs})]
 
 # %% ../nbs/09_pcfg.ipynb #c009
 def pretrain_configs(pt: Mapping[str, Any], priors: Sequence[str] = (), swapped: Sequence[str] = (),

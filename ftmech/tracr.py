@@ -26,8 +26,8 @@ __all__ = ['LETTERS', 'PROGRAMS', 'ANSWER_POS', 'SMALLER_PT', 'SMALLER_FT', 'MAX
            'BUDGET_PROBES', 'TracrTask', 'coincident', 'sample', 'program_for', 'compiled', 'start_model', 'accuracy',
            'answers', 'tracr_train_config', 'run_config', 'eval_sets', 'evaluate', 'explicit_attention', 'train_run',
            'attention_mass', 'pattern_similarity', 'answer_attention', 'ablation_effects', 'carrier_head',
-           'describe_weight', 'prune_job', 'task_of', 'compile_cfg', 'train_all', 'ft_items', 'finetuned',
-           'revival_grid', 'revived', 'scratch_then_finetune']
+           'describe_weight', 'prune_job', 'task_of', 'compile_cfg', 'train_all', 'budget_probe_seeds', 'ft_items',
+           'finetuned', 'revival_grid', 'revived', 'scratch_then_finetune']
 
 # %% ../nbs/12_tracr.ipynb #c006
 LETTERS = tuple("abcdefghijklmnopqrstuvwxyz")
@@ -390,6 +390,12 @@ def train_all(store: Store, items: Sequence[tuple[dict, str | None]], processes:
 BUDGET_PROBES = (("counter", "eta_M", 0.0),  # (program, LR name, C_Tr): the cells tracr_map also trains for
                  ("max_identifier", "eta_VS", 0.0),  # the profile's budget_steps (the Counter learning b, only η_VS
                  ("counter", "eta_S", 1.0))  # learning the Max-identifier, the η_S shortcut); the ledger reads them
+
+def budget_probe_seeds(p: Mapping[str, Any],  # tracr profile parameters
+                      ) -> dict[tuple[str, str, float], tuple[int, ...]]:
+    "{budget probe: its seeds}: the profile's `budget_seeds`, unless `budget_probe_seeds` names the probe ('counter/eta_S/c1')."
+    own = p.get("budget_probe_seeds") or {}
+    return {(n, lr, c): tuple(own.get(f"{n}/{lr}/c{c:g}", p["budget_seeds"])) for n, lr, c in BUDGET_PROBES}
 
 def ft_items(
     p: Mapping[str, Any],  # tracr profile parameters (their coldness, exactness and noise_std make the start weights)

@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from ftmech.book import book_estimate, chapter_runs, chapters, dry_run_parameters, main, new_runs, recorded_by
+from ftmech.tracr import budget_probe_seeds
 from ftmech.profiles import (ADAPTED_KEYS, GRID_KEYS, OFFLINE_KEYS, PROFILES, SIZE_KEYS, dry_profile, dry_run_profile,
                              key_kinds, profile_params)
 
@@ -118,7 +119,7 @@ def test_dry_run_trains_exactly_the_paper_runs(root):
     # tracr_map's own runs: every scale, each from its measured noise σ*(scale) (the paper dry run trained all of them)
     map_only = len(tp["map_scales"]) * sum(len(cells) for cells in tp["map_cells"].values()) * len(tp["map_seeds"])
     variant = len(tp["variant_cells"]) * len(tp["seeds"])  # Fig. 51's Max-identifier variant
-    probes = 3 * len(tp["budget_seeds"])  # the three budget probes (tracr.BUDGET_PROBES) at every budget seed
+    probes = sum(map(len, budget_probe_seeds(tp).values()))  # the three budget probes (tracr.BUDGET_PROBES) at their seeds
     assert runs["tracr-ft"] == 2 * len(tp["lrs"]) * len(tp["c_trs"]) * len(tp["seeds"]) + map_only + variant + probes
     sp = profile_params("stories", "paper")
     replicas = len(sp["replicate_cells"]) * len(sp["replicate_seeds"])  # fine-tuned and revived again at other seeds
