@@ -1604,7 +1604,7 @@ def write_ledger(results_dir: str | Path, profile: str, claims: Sequence[Claim] 
     return path, entries
 
 # %% ../nbs/19_ledger.ipynb #c016v11b
-V11_COMMIT = "0000000"  # the commit that introduced the version-11 rule (named by the commit after it)
+V11_COMMIT = "4cbe2ad"  # the commit that introduced the version-11 rule (named by the commit after it)
 SEEN_V11 = {"pcfg": {"cpu": tuple(range(12))}, "tracr": {"cpu": tuple(range(9))}, "stories": {"cpu": tuple(range(8))}}
 # the cpu seeds whose measurements had been seen when version 11 was written
 V11_RULE = ("; version 11: a cell whose kind has no measurement at two seeds borrows instead the pooled seed-to-seed "
