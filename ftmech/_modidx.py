@@ -210,6 +210,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'ftmech.ledger.current_claims': ('ledger.html#current_claims', 'ftmech/ledger.py'),
                                'ftmech.ledger.decidable_revisions': ('ledger.html#decidable_revisions', 'ftmech/ledger.py'),
                                'ftmech.ledger.deciding_part': ('ledger.html#deciding_part', 'ftmech/ledger.py'),
+                               'ftmech.ledger.dose_response_claims': ('ledger.html#dose_response_claims', 'ftmech/ledger.py'),
                                'ftmech.ledger.estimate_text': ('ledger.html#estimate_text', 'ftmech/ledger.py'),
                                'ftmech.ledger.exceeds': ('ledger.html#exceeds', 'ftmech/ledger.py'),
                                'ftmech.ledger.faithful_revisions': ('ledger.html#faithful_revisions', 'ftmech/ledger.py'),

@@ -22,17 +22,18 @@ __all__ = ['Measurements', 'LEDGER_FILE', 'V1_COMMITS', 'V2_COMMIT', 'VERDICTS',
            'POOLED_RULE', 'PRIMARY', 'SEEN_V7', 'POOLED_REVISIONS', 'FDR', 'V8_COMMIT', 'V8_CLAIMS', 'V8_LADDER_COMMIT',
            'LADDER_CLAIMS', 'V8_AGREE_COMMIT', 'V8_LATE_COMMIT', 'AGREEMENT_CLAIMS', 'V9_COMMIT', 'SEEN_V9',
            'V9_CLAIMS', 'V10_COMMIT', 'SEEN_V10', 'V10_RULE', 'V10_CLAIMS', 'V11_COMMIT', 'SEEN_V11', 'V11_RULE',
-           'V11_CLAIMS', 'PROFILE_ORDER', 'VERDICT_COLOURS', 'measurement', 'with_levels', 'with_budgets', 'record',
-           'load_measurements', 'Claim', 'introduced_by', 'Value', 'binomial_se', 'seed_spread', 'value_of', 'at_least',
-           'at_most', 'below', 'at_chance', 'exceeds', 'faster', 'reached', 'not_reached', 'all_of', 'any_of', 'given',
-           'minus', 'scaled', 'mean_of', 'best_of', 'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims',
-           'stories_claims', 'pcfg_revisions', 'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions',
-           'revival_claims', 'appendix_probe_claims', 'tracr_revisions', 'stories_revisions', 'current_claims',
-           'seen_before_v7', 'pooled_revisions', 'series_of', 'borrowed_from', 'inputs_at', 'read_kinds',
-           'lent_variances', 'adjust_for_multiplicity', 'multiplicity_summary', 'faithful_revisions', 'trend',
-           'rises_with', 'ladder_claims', 'agreement_claims', 'late_ladder_claims', 'area_revisions',
-           'decidable_revisions', 'as_loaded', 'judge_all', 'write_ledger', 'pooled_variance_revisions',
-           'profile_ledgers', 'summary_rows', 'deciding_part', 'estimate_text', 'scorecard_rows']
+           'V11_CLAIMS', 'V11_ADDED_COMMIT', 'V11_ADDED', 'PROFILE_ORDER', 'VERDICT_COLOURS', 'measurement',
+           'with_levels', 'with_budgets', 'record', 'load_measurements', 'Claim', 'introduced_by', 'Value',
+           'binomial_se', 'seed_spread', 'value_of', 'at_least', 'at_most', 'below', 'at_chance', 'exceeds', 'faster',
+           'reached', 'not_reached', 'all_of', 'any_of', 'given', 'minus', 'scaled', 'mean_of', 'best_of',
+           'at_profile_rates', 'judge', 'pcfg_claims', 'tracr_claims', 'stories_claims', 'pcfg_revisions',
+           'v3_revisions', 'v4_revisions', 'added_claims', 'role_revisions', 'revival_claims', 'appendix_probe_claims',
+           'tracr_revisions', 'stories_revisions', 'current_claims', 'seen_before_v7', 'pooled_revisions', 'series_of',
+           'borrowed_from', 'inputs_at', 'read_kinds', 'lent_variances', 'adjust_for_multiplicity',
+           'multiplicity_summary', 'faithful_revisions', 'trend', 'rises_with', 'ladder_claims', 'agreement_claims',
+           'late_ladder_claims', 'area_revisions', 'decidable_revisions', 'as_loaded', 'judge_all', 'write_ledger',
+           'pooled_variance_revisions', 'dose_response_claims', 'profile_ledgers', 'summary_rows', 'deciding_part',
+           'estimate_text', 'scorecard_rows']
 
 # %% ../nbs/19_ledger.ipynb #c006
 Measurements = Mapping[str, Mapping[int, "float | None | Mapping[str, float]"]]
@@ -1625,6 +1626,31 @@ def pooled_variance_revisions(latest: Mapping[str, Claim]) -> list[Claim]:
 
 V11_CLAIMS: list[Claim] = pooled_variance_revisions({c.id: c for c in current_claims(CLAIMS)})
 CLAIMS = CLAIMS + V11_CLAIMS
+
+
+# %% ../nbs/19_ledger.ipynb #c016v11e
+V11_ADDED_COMMIT = "0000000"  # the commit that introduced the version-11 added claims (named by the commit after it)
+
+def dose_response_claims() -> list[Claim]:
+    "Claims added in version 11 (no version 1): the C_Tr dose-response of the loss of Acc. O_PT."
+    names = {f"{k}{tag}": _ft("counting", "low", c, "eta_S", "acc_pt_cte0") if k == "ft" else
+             f"ft0/counting/low/c{c:g}/eta_S/acc_pt_cte0" for c, tag in ((0, "0"), (0.8, "8"), (1, "1")) for k in ("pt", "ft")}
+    def holds(pt0, ft0, pt8, ft8, pt1, ft1):
+        drops = [minus(pt0, ft0), minus(pt8, ft8), minus(pt1, ft1)]
+        return inference.contrast(trend(drops, [0.0, 0.8, 1.0]), "slope of the drop of Acc. O_PT per unit C_Tr")
+    return [Claim(
+        "pcfg-ct-pt-drop-grows-with-correlation",
+        "The more of the fine-tuning data carry the spurious correlation, the more fine-tuning lowers the pretraining "
+        "task's accuracy when the capability is weakly relevant.",
+        "App. (PT-task accuracy during fine-tuning, higher C_Tr degrades it faster); Figs. 68-75",
+        "the drop of Acc. O_PT(C_Te=0) during fine-tuning (step 0 minus the end, same evaluation set) rises with C_Tr "
+        "over 0, 0.8 and 1: least-squares slope per unit C_Tr > 0 (low prior, η_S; C_Tr 0 and 1 at every seed the "
+        "profile trains them, 0.8 at the first)" + V11_RULE + POOLED_RULE,
+        names, holds, version=11, introduced=V11_ADDED_COMMIT, seen=SEEN_V11["pcfg"])]
+
+V11_ADDED: list[Claim] = dose_response_claims()
+CLAIMS = CLAIMS + V11_ADDED
+ADDED = ADDED + V11_ADDED
 
 
 # %% ../nbs/19_ledger.ipynb #c022
