@@ -1629,7 +1629,7 @@ CLAIMS = CLAIMS + V11_CLAIMS
 
 
 # %% ../nbs/19_ledger.ipynb #c016v11e
-V11_ADDED_COMMIT = "0000000"  # the commit that introduced the version-11 added claims (named by the commit after it)
+V11_ADDED_COMMIT = "fd4b284"  # the commit that introduced the version-11 added claims (named by the commit after it)
 
 def dose_response_claims() -> list[Claim]:
     "Claims added in version 11 (no version 1): the C_Tr dose-response of the loss of Acc. O_PT."
